@@ -1,0 +1,5 @@
+import sys
+
+from vidbench.cli import main
+
+sys.exit(main())

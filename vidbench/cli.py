@@ -1,0 +1,70 @@
+"""The ``vidbench`` command line: a thin layer over library functions.
+
+Each subcommand lives in a module of :mod:`vidbench.commands` with a ``register(subparsers)``
+function that adds its parser and sets ``func`` (a callable taking the parsed namespace and
+returning an exit code). User errors (:class:`vidbench.errors.VidbenchError`) are printed
+without a traceback and exit with status 2; an unknown flag is an error (argparse's rule).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from vidbench import __version__
+from vidbench.errors import VidbenchError
+
+# Order here is the order in `vidbench --help`.
+COMMAND_MODULES = [
+    "vidbench.commands.data",
+    "vidbench.commands.weights",
+    "vidbench.commands.eval",
+    "vidbench.commands.ref",
+]
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Keeps example blocks as written and shows defaults."""
+
+
+def add_command(subparsers, name: str, help: str, description: str, example: str):
+    """Add a subcommand whose help ends with a worked example."""
+    return subparsers.add_parser(
+        name, help=help, description=description,
+        epilog="example:\n  " + example.strip().replace("\n", "\n  "),
+        formatter_class=HelpFormatter,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vidbench",
+        description="Train and sample MoCoGAN-HD; evaluate video generators (FVD, IS, ACD, "
+                    "PSNR/SSIM) under named protocols.",
+        epilog="example:\n  vidbench data inspect shapes --json\n\n"
+               "Run `vidbench COMMAND --help` for the options and an example of each command.",
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"vidbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for mod_name in COMMAND_MODULES:
+        importlib.import_module(mod_name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except VidbenchError as exc:
+        print(f"vidbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("vidbench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

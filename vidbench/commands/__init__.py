@@ -1,0 +1,1 @@
+"""Subcommands of the ``vidbench`` CLI; each module has ``register(subparsers)``."""

@@ -1,0 +1,5 @@
+"""`vidbench data` subcommands (being built)."""
+
+
+def register(subparsers) -> None:
+    return None

@@ -1,0 +1,5 @@
+"""`vidbench eval` subcommands (being built)."""
+
+
+def register(subparsers) -> None:
+    return None

@@ -1,0 +1,5 @@
+"""`vidbench ref` subcommands (being built)."""
+
+
+def register(subparsers) -> None:
+    return None

@@ -1,0 +1,5 @@
+"""`vidbench weights` subcommands (being built)."""
+
+
+def register(subparsers) -> None:
+    return None

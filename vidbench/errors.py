@@ -1,0 +1,26 @@
+"""User-facing errors.
+
+A :class:`VidbenchError` is a mistake in the user's input (a bad file, an unknown name, a
+missing weight file). The CLI prints its message without a traceback and exits with code 2.
+Anything else is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+import os
+
+
+class VidbenchError(Exception):
+    """An error caused by the user's input; printed without a traceback."""
+
+
+class BadInputError(VidbenchError):
+    """A data file that cannot be used, with the file and the reason."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class MissingWeightsError(VidbenchError):
+    """A published weight file that is not where it should be."""
