@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "vidbench.commands.weights",
     "vidbench.commands.eval",
     "vidbench.commands.ref",
+    "vidbench.commands.demo",
 ]
 
 

@@ -1,0 +1,169 @@
+"""The built-in ``shapes`` data set: contract, determinism, options and motion semantics."""
+import json
+import pickle
+import time
+
+import numpy as np
+import pytest
+
+from vidbench.data.base import ClipSource, iter_batches
+from vidbench.data.shapes import COLOURS, MOTIONS, SHAPE_KINDS, make_shapes
+from vidbench.errors import VidbenchError
+
+
+def test_contract_and_defaults():
+    src = make_shapes(num_videos=8)
+    assert isinstance(src, ClipSource) and len(src) == 8 and src.name == "shapes"
+    clip = src[0]
+    assert clip.dtype == np.uint8 and clip.shape == (16, 64, 64, 3)
+    assert src[-1].shape == (16, 64, 64, 3)
+    with pytest.raises(IndexError):
+        src[8]
+    batch = next(iter_batches(src, 3))
+    assert batch.shape == (3, 16, 64, 64, 3)
+    assert make_shapes().meta["num_videos"] == 256
+    d = src.describe()
+    assert d["length"] == 16 and d["resolution"] == 64 and d["motions"] == list(MOTIONS)
+    json.dumps(d)
+
+
+def test_deterministic_in_any_access_order_and_size():
+    a, b = make_shapes(num_videos=12, seed=3), make_shapes(num_videos=40, seed=3)
+    forward = [a[i] for i in range(12)]
+    backward = [b[i] for i in reversed(range(12))][::-1]
+    for x, y in zip(forward, backward):
+        np.testing.assert_array_equal(x, y)
+    assert a.labels(5) == b.labels(5)
+    c = make_shapes(num_videos=12, seed=4)
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_picklable():
+    src = make_shapes(num_videos=5, length=4, seed=7, motion=["zoom", "still"])
+    back = pickle.loads(pickle.dumps(src))
+    assert back.fingerprint == src.fingerprint and back.meta == src.meta
+    np.testing.assert_array_equal(back[3], src[3])
+
+
+def test_fingerprint_follows_every_option():
+    base = dict(num_videos=4, length=8, resolution=32, seed=0)
+    fp = make_shapes(**base).fingerprint
+    assert make_shapes(**base).fingerprint == fp
+    for change in [dict(num_videos=5), dict(length=9), dict(resolution=48), dict(seed=1),
+                   dict(motion="zoom"), dict(shape="star")]:
+        assert make_shapes(**{**base, **change}).fingerprint != fp, change
+
+
+@pytest.mark.parametrize("length,resolution", [(1, 32), (3, 256), (40, 48)])
+def test_sizes(length, resolution):
+    clip = make_shapes(num_videos=2, length=length, resolution=resolution)[1]
+    assert clip.shape == (length, resolution, resolution, 3)
+
+
+def test_option_errors():
+    with pytest.raises(VidbenchError, match="between 32 and 256"):
+        make_shapes(resolution=31)
+    with pytest.raises(VidbenchError, match="between 32 and 256"):
+        make_shapes(resolution=257)
+    with pytest.raises(VidbenchError, match="length must be >= 1"):
+        make_shapes(length=0)
+    with pytest.raises(VidbenchError, match="integer"):
+        make_shapes(num_videos=2.5)
+    with pytest.raises(VidbenchError, match="valid: horizontal, vertical"):
+        make_shapes(motion="sideways")
+    with pytest.raises(VidbenchError, match="valid: circle"):
+        make_shapes(shape=["circle", "hexagon"])
+
+
+def test_labels_and_balanced_motion_classes():
+    src = make_shapes(num_videos=70, length=2)
+    labels = [src.labels(i) for i in range(70)]
+    json.dumps(labels)
+    counts = {m: sum(lab["motion"] == m for lab in labels) for m in MOTIONS}
+    assert counts == {m: 10 for m in MOTIONS}
+    assert {lab["shape"] for lab in labels} == set(SHAPE_KINDS)
+    assert all(lab["colour"] in COLOURS for lab in labels)
+    assert {lab["background"] for lab in labels} == {"solid", "gradient"}
+    assert all(lab["shape"] != "circle" for lab in labels if lab["motion"] == "rotation")
+
+
+def test_motion_and_shape_filters():
+    src = make_shapes(num_videos=9, length=2, motion="circular", shape=["square", "star"])
+    assert {src.labels(i)["motion"] for i in range(9)} == {"circular"}
+    assert {src.labels(i)["shape"] for i in range(9)} <= {"square", "star"}
+    two = make_shapes(num_videos=6, length=2, motion=["zoom", "still"])
+    assert [two.labels(i)["motion"] for i in range(6)] == ["zoom", "still"] * 3
+
+
+def shape_mask(src, i):
+    """Pixels within 60/255 of the shape's colour (the background is always darker)."""
+    clip = src[i].astype(float)
+    fg = np.array(COLOURS[src.labels(i)["colour"]]) * 255
+    return np.linalg.norm(clip - fg, axis=-1) < 60
+
+
+def centroids(mask):
+    ys, xs = np.mgrid[:mask.shape[1], :mask.shape[2]]
+    area = mask.sum(axis=(1, 2))
+    return (mask * xs).sum(axis=(1, 2)) / area, (mask * ys).sum(axis=(1, 2)) / area, area
+
+
+@pytest.mark.parametrize("motion", MOTIONS)
+def test_motion_classes_move_as_named(motion):
+    src = make_shapes(num_videos=3, length=12, resolution=128, motion=motion, seed=11)
+    for i in range(3):
+        cx, cy, area = centroids(shape_mask(src, i))
+        assert area.min() > 30, "shape visible in every frame"
+        sx, sy, sa = np.ptp(cx), np.ptp(cy), np.ptp(area) / area.mean()
+        if motion == "horizontal":
+            assert sx > 10 and sy < 0.5
+        elif motion == "vertical":
+            assert sy > 10 and sx < 0.5
+        elif motion == "diagonal":
+            step_x, step_y = np.abs(np.diff(cx)), np.abs(np.diff(cy))
+            assert sx > 7 and sy > 7 and np.median(np.abs(step_x - step_y)) < 0.5
+        elif motion == "circular":
+            p = src.labels(i)
+            r = np.hypot(cx - p["center"][0] * 128 + 0.5, cy - p["center"][1] * 128 + 0.5)
+            assert sx > 10 and sy > 10
+            np.testing.assert_allclose(r, p["orbit_radius"] * 128, atol=1.5)
+        elif motion == "zoom":
+            assert sa > 0.3 and sx < 1 and sy < 1
+        elif motion == "rotation":
+            clip = src[i]
+            assert not np.array_equal(clip[0], clip[1])
+            assert sa < 0.1 and sx < 1.5 and sy < 1.5
+        else:
+            clip = src[i]
+            assert (clip == clip[:1]).all()
+
+
+def test_shapes_stay_inside_the_frame():
+    src = make_shapes(num_videos=21, length=48, resolution=64)
+    for i in range(21):
+        m = shape_mask(src, i)
+        border = np.concatenate([m[:, 0], m[:, -1], m[:, :, 0], m[:, :, -1]], axis=1)
+        assert not border.any(), src.labels(i)
+
+
+def test_edges_are_antialiased():
+    src = make_shapes(num_videos=7, length=1, resolution=64, motion="still")
+    for i in range(7):
+        p = src.labels(i)
+        if p["background"] != "solid":
+            continue
+        frame = src[i][0].astype(float)
+        bg = np.array(p["background_rgb"][0]) * 255
+        fg = np.array(COLOURS[p["colour"]]) * 255
+        c = int(np.argmax(np.abs(fg - bg)))
+        alpha = (frame[..., c] - bg[c]) / (fg[c] - bg[c])
+        assert ((alpha > 0.1) & (alpha < 0.9)).sum() >= 10  # a ramp along the edge
+        assert (alpha > 0.99).sum() > 50 and (alpha < 0.01).sum() > 1000
+
+
+def test_fast_enough():
+    src = make_shapes(num_videos=256, length=16, resolution=64)
+    start = time.perf_counter()
+    for i in range(len(src)):
+        src[i]
+    assert time.perf_counter() - start < 6.0  # typically about 1 s on one CPU core

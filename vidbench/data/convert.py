@@ -1,0 +1,78 @@
+"""Float -> uint8 conversion: the one ``to_uint8`` of vidbench (METRICS.md §0.1).
+
+How a float sample becomes uint8 is part of every metric protocol, because projects differ:
+
+==============  ==============================================  ===============================
+convention      formula                                          used by
+==============  ==============================================  ===============================
+``round``       ``floor(clip(x*127.5 + 128, 0, 255))``           StyleGAN-V fakes
+                (= round-half-up of ``(x+1)*127.5``)
+``truncate-01`` ``floor((clip(x, -1, 1) + 1) / 2 * 255)``        MoCoGAN-HD ``evaluate.py``
+``truncate-255`` ``floor(clip(x*255, 0, 255))``, x in [0, 1]    TATS, VideoGPT, DIGAN fakes
+``tgan``        ``floor(clip(x*128 + 128, 0, 255))``             TGANv2 ``visualizers.py``
+==============  ==============================================  ===============================
+
+The references compute in the sample's own float type (float32 for network outputs) and cast
+with truncation (``astype(uint8)`` / ``.to(torch.uint8)``); so does :func:`to_uint8`: the
+arithmetic runs in float32 for float16/float32 input and float64 for float64 input, each
+operation rounded in that type, in the order written above. ``truncate-255`` clips before
+casting: the references assume x in [0, 1] and their cast of out-of-range values is undefined
+(wraps on most platforms); vidbench saturates instead.
+
+Input may be a NumPy array or a torch tensor; the output is of the same kind.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from vidbench.errors import VidbenchError
+
+CONVENTIONS = ("round", "truncate-01", "truncate-255", "tgan")
+
+
+def _check_convention(convention: str) -> None:
+    if convention not in CONVENTIONS:
+        raise VidbenchError(f"unknown float->uint8 convention {convention!r}; "
+                            f"valid: {', '.join(CONVENTIONS)}")
+
+
+def _scaled(x: Any, convention: str, clip: Any) -> Any:
+    """The float value before truncation, in the order each reference computes it."""
+    if convention == "round":
+        return clip(x * 127.5 + 128.0, 0.0, 255.0)
+    if convention == "truncate-01":
+        return (clip(x, -1.0, 1.0) + 1.0) / 2.0 * 255.0
+    if convention == "truncate-255":
+        return clip(x * 255.0, 0.0, 255.0)
+    return clip(x * 128.0 + 128.0, 0.0, 255.0)  # tgan
+
+
+def to_uint8(x: np.ndarray | torch.Tensor, convention: str = "round") -> np.ndarray | torch.Tensor:
+    """Convert float samples to uint8 under a named convention (METRICS.md §0.1).
+
+    ``x`` is any-shaped float data: in [-1, 1] for ``round``, ``truncate-01`` and ``tgan``,
+    in [0, 1] for ``truncate-255``. Returns uint8 of the same shape and kind (NumPy or torch).
+    NaN is an error (its cast is undefined).
+    """
+    _check_convention(convention)
+    if isinstance(x, torch.Tensor):
+        if not x.is_floating_point():
+            raise VidbenchError(f"to_uint8 expects float samples, got {x.dtype}")
+        xf = x if x.dtype == torch.float64 else x.to(torch.float32)
+        if torch.isnan(xf).any():
+            raise VidbenchError("to_uint8: the samples contain NaN")
+        y = _scaled(xf, convention, lambda v, lo, hi: v.clamp(lo, hi))
+        return y.floor().to(torch.uint8)
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise VidbenchError(f"to_uint8 expects float samples, got {x.dtype}")
+    dt = np.float64 if x.dtype == np.float64 else np.float32
+    xf = x.astype(dt, copy=False)
+    if np.isnan(xf).any():
+        raise VidbenchError("to_uint8: the samples contain NaN")
+    # Python float constants combine with a float32 array in float32 (NEP 50).
+    y = _scaled(xf, convention, np.clip)
+    return np.floor(y).astype(np.uint8)

@@ -1,0 +1,228 @@
+"""Exact, named frame resizes: part of every metric protocol (METRICS.md §1.2, §1.5).
+
+Every method reproduces one named reference exactly; the name is what a protocol stores.
+
+``tf1-bilinear``
+    TF1 ``tf.image.resize_bilinear(align_corners=False, half_pixel_centers=False)``, the FVD
+    reference (METRICS.md §1.2): per axis ``scale = in/out`` and ``s = i*scale`` in float32, no
+    half-pixel offset, ``i0 = floor(s)``, ``i1 = min(i0+1, in-1)``, ``f = s - i0``; output
+    ``top + (bottom - top)*fy`` with ``top = a[y0,x0] + (a[y0,x1] - a[y0,x0])*fx`` (``bottom``
+    likewise on row ``y1``), every operation rounded to float32. No antialias: upsampling
+    128 -> 224 replicates the last row and column.
+``bilinear``
+    ``torch.nn.functional.interpolate(mode="bilinear", align_corners=False, antialias=False)``
+    (half-pixel centres), computed in float32.
+``nearest``
+    ``torch.nn.functional.interpolate(mode="nearest")``: source index ``floor(i*in/out)``
+    with a float32 scale (OpenCV ``INTER_NEAREST``, TF1 legacy nearest).
+``area``
+    Exact area average: output pixel ``i`` covers ``[i*in/out, (i+1)*in/out)`` of the input
+    axis and is the mean of the input pixels weighted by their overlap with it, separably in
+    float64 (integer-weighted sums divided once, so uint8 means are correctly rounded). For
+    downscaling this is OpenCV's ``INTER_AREA`` definition; at integer factors it equals block
+    means (and ``torch.nn.functional.adaptive_avg_pool2d``, which differs otherwise). For
+    upscaling it replicates pixels and blends where an output pixel straddles two inputs
+    (OpenCV switches to bilinear there; vidbench does not).
+``bicubic``, ``lanczos``
+    Pillow's ``Image.resize`` with ``Image.BICUBIC`` (Keys cubic, a = -0.5) or
+    ``Image.LANCZOS`` (a = 3; the ``ANTIALIAS`` of Pillow < 10, used by MoCoGAN-HD's loader),
+    including Pillow's antialiasing support stretch when downscaling. uint8 RGB frames are
+    resized as ``RGB`` images (Pillow's 8-bit fixed-point path); float frames per channel as
+    mode ``F`` images (Pillow's float path).
+
+``resize_frames`` on uint8 input returns uint8: the Pillow methods return Pillow's own
+uint8 result; the others round the float result half up (``floor(v + 0.5)``) and clip to
+[0, 255]. Float input gives float32. Sizes are ``(height, width)`` throughout.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from vidbench.errors import VidbenchError
+
+Size = tuple[int, int]
+
+
+def _as_size(size: int | Size) -> Size:
+    if isinstance(size, (int, np.integer)):
+        size = (int(size), int(size))
+    if len(size) != 2 or int(size[0]) < 1 or int(size[1]) < 1:
+        raise VidbenchError(f"resize size must be (height, width) of positive ints, got {size}")
+    return int(size[0]), int(size[1])
+
+
+def tf1_legacy_indices(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(i0, i1, f)`` of TF1 legacy bilinear sampling along one axis (float32 ``f``)."""
+    scale = np.float32(in_size) / np.float32(out_size)
+    s = np.arange(out_size, dtype=np.float32) * scale
+    s_floor = np.floor(s)
+    i0 = s_floor.astype(np.int64)
+    i1 = np.minimum(i0 + 1, in_size - 1)
+    return i0, i1, (s - s_floor).astype(np.float32)
+
+
+def resize_tf1_bilinear(x: torch.Tensor, size: int | Size) -> torch.Tensor:
+    """TF1 legacy bilinear resize of float ``[N, C, H, W]`` to ``size``; float32 out.
+
+    Non-float input is cast to float32 first, as TF does; the result stays on ``x.device``.
+    """
+    if not isinstance(x, torch.Tensor) or x.ndim != 4:
+        raise VidbenchError(f"resize_tf1_bilinear expects a tensor [N, C, H, W], got "
+                            f"{getattr(x, 'shape', type(x).__name__)}")
+    out_h, out_w = _as_size(size)
+    x = x.to(torch.float32)
+    in_h, in_w = x.shape[-2:]
+    dev = x.device
+    y0, y1, fy = (torch.from_numpy(a).to(dev) for a in tf1_legacy_indices(in_h, out_h))
+    x0, x1, fx = (torch.from_numpy(a).to(dev) for a in tf1_legacy_indices(in_w, out_w))
+    top_rows, bottom_rows = x[:, :, y0, :], x[:, :, y1, :]
+    # Separate sub, mul and add (no lerp/addcmul) so each step rounds to float32 as in TF.
+    top_left, top_right = top_rows[..., x0], top_rows[..., x1]
+    top = top_left + (top_right - top_left) * fx
+    bottom_left, bottom_right = bottom_rows[..., x0], bottom_rows[..., x1]
+    bottom = bottom_left + (bottom_right - bottom_left) * fx
+    return top + (bottom - top) * fy[:, None]
+
+
+def area_overlaps(in_size: int, out_size: int) -> np.ndarray:
+    """``[out, in]`` integer overlaps of output and input pixels, in units of ``1/out`` of an
+    input pixel: output pixel ``i`` spans ``[i*in, (i+1)*in)``, input pixel ``j`` spans
+    ``[j*out, (j+1)*out)``; every row sums to ``in``."""
+    i = np.arange(out_size)[:, None]
+    j = np.arange(in_size)[None, :]
+    lo = np.maximum(i * in_size, j * out_size)
+    hi = np.minimum((i + 1) * in_size, (j + 1) * out_size)
+    return np.clip(hi - lo, 0, None)
+
+
+def area_weights(in_size: int, out_size: int) -> np.ndarray:
+    """``[out, in]`` float64 matrix of exact overlap fractions (rows sum to 1)."""
+    return area_overlaps(in_size, out_size).astype(np.float64) / in_size
+
+
+def _torch_resize(frames: np.ndarray, size: Size, fn: Callable[[torch.Tensor, Size], torch.Tensor]
+                  ) -> np.ndarray:
+    x = torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32)).permute(0, 3, 1, 2)
+    return fn(x, size).permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def _tf1(frames: np.ndarray, size: Size) -> np.ndarray:
+    return _torch_resize(frames, size, resize_tf1_bilinear)
+
+
+def _bilinear(frames: np.ndarray, size: Size) -> np.ndarray:
+    return _torch_resize(frames, size, lambda x, s: F.interpolate(
+        x, size=s, mode="bilinear", align_corners=False, antialias=False))
+
+
+def _nearest(frames: np.ndarray, size: Size) -> np.ndarray:
+    return _torch_resize(frames, size, lambda x, s: F.interpolate(x, size=s, mode="nearest"))
+
+
+def _area(frames: np.ndarray, size: Size, chunk: int = 32) -> np.ndarray:
+    # Integer-weighted sums, one division at the end: for uint8 input every partial sum is an
+    # exact integer in float64, so the mean (and a .5 tie) is correctly rounded.
+    n, in_h, in_w, c = frames.shape
+    out_h, out_w = size
+    out = np.empty((n, out_h, out_w, c), np.float64)  # rounded to uint8 from float64
+    integer = in_h % out_h == 0 and in_w % out_w == 0
+    wh = area_overlaps(in_h, out_h).astype(np.float64)
+    ww = area_overlaps(in_w, out_w).astype(np.float64)
+    for s in range(0, n, chunk):
+        x = frames[s:s + chunk].astype(np.float64)
+        if integer:
+            kh, kw = in_h // out_h, in_w // out_w
+            total = x.reshape(len(x), out_h, kh, out_w, kw, c).sum(axis=(2, 4))
+            out[s:s + chunk] = total / (kh * kw)
+        else:
+            rows = np.einsum("ah,nhwc->nawc", wh, x, optimize=True)
+            total = np.einsum("nawc,bw->nabc", rows, ww, optimize=True)
+            out[s:s + chunk] = total / (in_h * in_w)
+    return out
+
+
+def _pillow(resample: int) -> Callable[[np.ndarray, Size], np.ndarray]:
+    def run(frames: np.ndarray, size: Size) -> np.ndarray:
+        h, w = size
+        if frames.dtype == np.uint8 and frames.shape[-1] == 3:
+            return np.stack([np.asarray(Image.fromarray(f).resize((w, h), resample))
+                             for f in frames])
+        if frames.dtype == np.uint8:
+            planes = frames.transpose(0, 3, 1, 2)
+            return np.stack([[np.asarray(Image.fromarray(p).resize((w, h), resample))
+                              for p in f] for f in planes]).transpose(0, 2, 3, 1)
+        planes = np.ascontiguousarray(frames.transpose(0, 3, 1, 2), dtype=np.float32)
+        return np.stack([[np.asarray(Image.fromarray(p).resize((w, h), resample))
+                          for p in f] for f in planes]).transpose(0, 2, 3, 1)
+    return run
+
+
+# name -> function(frames [N,H,W,C] uint8 or float, (h, w)) -> float (Pillow on uint8: uint8)
+RESIZE_METHODS: dict[str, Callable[[np.ndarray, Size], np.ndarray]] = {
+    "tf1-bilinear": _tf1,
+    "bilinear": _bilinear,
+    "nearest": _nearest,
+    "area": _area,
+    "bicubic": _pillow(Image.Resampling.BICUBIC),
+    "lanczos": _pillow(Image.Resampling.LANCZOS),
+}
+
+
+def round_to_uint8(x: np.ndarray) -> np.ndarray:
+    """Round half up and clip to [0, 255]: how resized uint8 frames are stored."""
+    return np.clip(np.floor(x.astype(np.float64) + 0.5), 0, 255).astype(np.uint8)
+
+
+def resize_frames(frames: np.ndarray, size: int | Size, method: str,
+                  out_dtype: type | None = None) -> np.ndarray:
+    """Resize frames ``[N, H, W, C]`` to ``size = (height, width)`` with a named method.
+
+    uint8 in -> uint8 out (see the module docstring for the rounding) unless
+    ``out_dtype=np.float32`` asks for the unrounded float result (not for the Pillow methods
+    on uint8, whose reference output is uint8); float in -> float32 out.
+    """
+    if method not in RESIZE_METHODS:
+        raise VidbenchError(f"unknown resize method {method!r}; valid: {', '.join(RESIZE_METHODS)}")
+    frames = np.asarray(frames)
+    if frames.ndim != 4:
+        raise VidbenchError(f"resize_frames expects frames [N, H, W, C], got {list(frames.shape)}")
+    is_uint8 = frames.dtype == np.uint8
+    if not is_uint8 and not np.issubdtype(frames.dtype, np.floating):
+        raise VidbenchError(f"resize_frames expects uint8 or float frames, got {frames.dtype}")
+    if out_dtype is not None and np.dtype(out_dtype) not in (np.uint8, np.float32):
+        raise VidbenchError(f"out_dtype must be uint8 or float32, got {out_dtype}")
+    want_float = not is_uint8 or (out_dtype is not None and np.dtype(out_dtype) == np.float32)
+    size = _as_size(size)
+    pillow = method in ("bicubic", "lanczos")
+    if is_uint8 and pillow and want_float:
+        raise VidbenchError(f"{method} on uint8 frames is defined by Pillow's uint8 output; "
+                            "pass float frames for a float result")
+    if not is_uint8 and out_dtype is not None and np.dtype(out_dtype) == np.uint8:
+        raise VidbenchError("out_dtype=uint8 needs uint8 input; convert floats with to_uint8")
+    if frames.shape[0] == 0:
+        return np.zeros((0, *size, frames.shape[-1]), np.float32 if want_float else np.uint8)
+    out = RESIZE_METHODS[method](frames, size)
+    if want_float:
+        return out.astype(np.float32, copy=False)
+    return out if out.dtype == np.uint8 else round_to_uint8(out)
+
+
+def center_crop(frames: np.ndarray, size: int | Size) -> np.ndarray:
+    """Central ``(height, width)`` window of ``[..., H, W, C]`` frames (a view).
+
+    The offsets are ``(H - h) // 2`` and ``(W - w) // 2``: an odd surplus leaves the extra
+    row/column at the bottom/right.
+    """
+    h, w = _as_size(size)
+    if frames.ndim < 3:
+        raise VidbenchError(f"center_crop expects [..., H, W, C], got {list(frames.shape)}")
+    in_h, in_w = frames.shape[-3], frames.shape[-2]
+    if h > in_h or w > in_w:
+        raise VidbenchError(f"cannot crop {h}x{w} from frames of {in_h}x{in_w}")
+    top, left = (in_h - h) // 2, (in_w - w) // 2
+    return frames[..., top:top + h, left:left + w, :]

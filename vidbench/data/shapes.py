@@ -1,0 +1,246 @@
+"""``shapes``: the built-in synthetic video data set (procedural, no files).
+
+Each video shows one coloured shape (circle, square, triangle, diamond, cross, star) of a
+random size over a dark solid or gradient background, moving with one of seven motion
+classes (:data:`MOTIONS`): ``horizontal``, ``vertical``, ``diagonal`` (bouncing off the frame
+edges at a constant speed), ``circular`` (orbiting a point), ``zoom`` (growing and shrinking),
+``rotation`` (spinning in place) and ``still``. The moving-shapes idea follows the synthetic
+set of MoCoGAN (Tulyakov et al. 2018), whose ACD uses average colour as the content feature;
+the renderer here is vidbench's own.
+
+Determinism: video ``i`` is drawn from ``numpy.random.SeedSequence([seed, i])``, so any access
+order, subset or worker split gives the same clip; the motion class is ``motions[i % len]``,
+so classes are balanced in every prefix. Rendering is anti-aliased by analytic pixel coverage
+(a one-pixel linear ramp across the signed distance to the shape's edge, i.e. a box-filtered
+edge) and stored rounded half up to uint8. Changing the renderer bumps :data:`SHAPES_VERSION`,
+which is part of the fingerprint.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from vidbench.data.base import ClipSource, fingerprint_of
+from vidbench.errors import VidbenchError
+
+SHAPES_VERSION = 1
+SHAPE_KINDS = ("circle", "square", "triangle", "diamond", "cross", "star")
+MOTIONS = ("horizontal", "vertical", "diagonal", "circular", "zoom", "rotation", "still")
+COLOURS = {  # bright foreground palette, RGB in [0, 1]
+    "red": (0.93, 0.18, 0.16), "green": (0.20, 0.80, 0.27), "blue": (0.25, 0.45, 1.00),
+    "yellow": (0.98, 0.88, 0.18), "cyan": (0.15, 0.88, 0.92), "magenta": (0.90, 0.25, 0.85),
+    "orange": (1.00, 0.58, 0.10), "white": (0.96, 0.96, 0.96),
+}
+MIN_RESOLUTION, MAX_RESOLUTION = 32, 256
+_FRAMES_PER_CHUNK = 16  # bounds the renderer's temporaries at large sizes
+_MARGIN = 0.03          # gap kept between a shape's bounding circle and the frame edge
+
+
+def _pick(rng: np.random.Generator, options: Sequence[Any]) -> Any:
+    return options[int(rng.integers(len(options)))]
+
+
+def _bounce(start: float, velocity: float, lo: float, hi: float, t: np.ndarray) -> np.ndarray:
+    """Positions of a point moving at ``velocity`` per frame, reflected inside [lo, hi]."""
+    span = hi - lo
+    if span <= 0:
+        return np.full(t.shape, (lo + hi) / 2)
+    u = np.mod(start - lo + velocity * t, 2 * span)
+    return lo + np.where(u > span, 2 * span - u, u)
+
+
+# --------------------------------------------------------------------------- signed distances
+# Local coordinates (qx, qy) with y pointing down; r is the shape's radius; all [T, H, W].
+def _sd_box(qx, qy, hx, hy):
+    dx, dy = np.abs(qx) - hx, np.abs(qy) - hy
+    outside = np.hypot(np.maximum(dx, 0), np.maximum(dy, 0))
+    return outside + np.minimum(np.maximum(dx, dy), 0)
+
+
+def _sd_polygon(qx, qy, r, n, flip=False):
+    """Regular n-gon with circumradius r and a vertex up (down if ``flip``)."""
+    base = np.pi / 2 if flip else -np.pi / 2
+    apothem = r * np.cos(np.pi / n)
+    d = None
+    for k in range(n):
+        phi = base + np.pi / n + 2 * np.pi * k / n
+        e = qx * np.cos(phi) + qy * np.sin(phi) - apothem
+        d = e if d is None else np.maximum(d, e)
+    return d
+
+
+def _signed_distance(kind: str, qx, qy, r):
+    if kind == "circle":
+        return np.hypot(qx, qy) - r
+    if kind == "square":
+        return _sd_box(qx, qy, 0.82 * r, 0.82 * r)
+    if kind == "triangle":
+        return _sd_polygon(qx, qy, 1.2 * r, 3)
+    if kind == "diamond":
+        a, b = 0.78 * r, 1.1 * r
+        return (np.abs(qx) * b + np.abs(qy) * a - a * b) / np.hypot(a, b)
+    if kind == "cross":
+        return np.minimum(_sd_box(qx, qy, r, 0.34 * r), _sd_box(qx, qy, 0.34 * r, r))
+    if kind == "star":
+        return np.minimum(_sd_polygon(qx, qy, 1.1 * r, 3),
+                          _sd_polygon(qx, qy, 1.1 * r, 3, flip=True))
+    raise ValueError(kind)
+
+
+# --------------------------------------------------------------------------- the data set
+class ShapesSource(ClipSource):
+    """The ``shapes`` data set (a map-style ClipSource); build it with :func:`make_shapes`."""
+
+    def __init__(self, num_videos: int, length: int, resolution: int, seed: int,
+                 motions: tuple[str, ...], shapes: tuple[str, ...]):
+        super().__init__()
+        self.num_videos, self.length = num_videos, length
+        self.resolution, self.seed = resolution, seed
+        self.motions, self.shapes = motions, shapes
+        self.name = "shapes"
+        options = {"num_videos": num_videos, "length": length, "resolution": resolution,
+                   "seed": seed, "motions": list(motions), "shapes": list(shapes)}
+        self.fingerprint = fingerprint_of({"dataset": "shapes", "version": SHAPES_VERSION,
+                                           **options})
+        self.meta = {"dataset": "shapes", "generator_version": SHAPES_VERSION, **options}
+
+    def __len__(self) -> int:
+        return self.num_videos
+
+    def _index(self, index: int) -> int:
+        if index < 0:
+            index += self.num_videos
+        if not 0 <= index < self.num_videos:
+            raise IndexError(f"video {index} out of range for shapes ({self.num_videos} videos)")
+        return int(index)
+
+    def _params(self, index: int) -> dict[str, Any]:
+        """Every random choice of video ``index`` (JSON-able)."""
+        index = self._index(index)
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, index]))
+        motion = self.motions[index % len(self.motions)]
+        kinds = [k for k in self.shapes if k != "circle"] if motion == "rotation" else self.shapes
+        if not kinds:  # only circles requested with rotation: a circle spins invisibly
+            kinds = list(self.shapes)
+        p: dict[str, Any] = {"index": index, "motion": motion, "shape": _pick(rng, kinds),
+                             "colour": _pick(rng, list(COLOURS)),
+                             "size": float(rng.uniform(0.12, 0.20)),
+                             "angle": float(rng.uniform(0, 2 * np.pi)),
+                             "background": _pick(rng, ["solid", "gradient"]),
+                             "background_rgb": [[float(v) for v in rng.uniform(0.0, 0.42, 3)]
+                                                for _ in range(2)],
+                             "gradient_angle": float(rng.uniform(0, 2 * np.pi))}
+        if p["background"] == "solid":
+            p["background_rgb"] = p["background_rgb"][:1]
+        reach = p["size"] * 1.2 + _MARGIN  # bounding circle of every shape plus the margin
+        if motion == "zoom":
+            p["zoom_amplitude"] = float(rng.uniform(0.3, 0.5))
+            p["zoom_period"] = float(rng.uniform(10, 20))
+            reach = p["size"] * (1 + p["zoom_amplitude"]) * 1.2 + _MARGIN
+            reach = min(reach, 0.5)
+        p["center"] = [float(rng.uniform(reach, 1 - reach)) for _ in range(2)]
+        speed = float(rng.uniform(0.025, 0.05))
+        sign = [1.0 if s else -1.0 for s in rng.integers(0, 2, 2)]
+        if motion == "horizontal":
+            p["velocity"] = [sign[0] * speed, 0.0]
+        elif motion == "vertical":
+            p["velocity"] = [0.0, sign[1] * speed]
+        elif motion == "diagonal":
+            p["velocity"] = [sign[0] * speed / np.sqrt(2), sign[1] * speed / np.sqrt(2)]
+        elif motion == "circular":
+            p["orbit_radius"] = float(rng.uniform(0.14, 0.5 - reach))
+            p["center"] = [float(0.5 + rng.uniform(-0.02, 0.02)) for _ in range(2)]
+            p["angular_speed"] = sign[0] * float(rng.uniform(2 * np.pi / 24, 2 * np.pi / 12))
+            p["phase"] = float(rng.uniform(0, 2 * np.pi))
+        elif motion == "rotation":
+            p["angular_speed"] = sign[0] * float(rng.uniform(0.10, 0.25))
+        return p
+
+    def labels(self, index: int) -> dict[str, Any]:
+        """Content and motion labels of video ``index`` (its generating parameters)."""
+        return self._params(index)
+
+    def get_clip(self, index: int) -> np.ndarray:
+        p = self._params(index)
+        chunks = [np.arange(s, min(s + _FRAMES_PER_CHUNK, self.length))
+                  for s in range(0, self.length, _FRAMES_PER_CHUNK)]
+        return np.concatenate([self._render(p, t) for t in chunks])
+
+    def _trajectory(self, p: dict[str, Any], t: np.ndarray):
+        """Centre x, y, angle and radius per frame ``t``."""
+        n = len(t)
+        cx, cy = np.full(n, p["center"][0]), np.full(n, p["center"][1])
+        angle, radius = np.full(n, p["angle"]), np.full(n, p["size"])
+        motion = p["motion"]
+        reach = p["size"] * 1.2 + _MARGIN
+        if motion in ("horizontal", "vertical", "diagonal"):
+            cx = _bounce(cx[0], p["velocity"][0], reach, 1 - reach, t)
+            cy = _bounce(cy[0], p["velocity"][1], reach, 1 - reach, t)
+        elif motion == "circular":
+            a = p["phase"] + p["angular_speed"] * t
+            cx = cx + p["orbit_radius"] * np.cos(a)
+            cy = cy + p["orbit_radius"] * np.sin(a)
+        elif motion == "zoom":
+            radius = radius * (1 + p["zoom_amplitude"] * np.sin(2 * np.pi * t / p["zoom_period"]))
+        elif motion == "rotation":
+            angle = angle + p["angular_speed"] * t
+        return cx, cy, angle, radius
+
+    def _render(self, p: dict[str, Any], t: np.ndarray) -> np.ndarray:
+        res = self.resolution
+        grid = (np.arange(res, dtype=np.float64) + 0.5) / res
+        trajectory = self._trajectory(p, t.astype(np.float64))
+        cx, cy, angle, radius = (v[:, None, None] for v in trajectory)
+        dx, dy = grid[None, None, :] - cx, grid[None, :, None] - cy
+        cos, sin = np.cos(angle), np.sin(angle)
+        qx, qy = cos * dx + sin * dy, -sin * dx + cos * dy
+        sd_pixels = _signed_distance(p["shape"], qx, qy, radius) * res
+        alpha = np.clip(0.5 - sd_pixels, 0.0, 1.0)[..., None].astype(np.float32)
+        bg = np.asarray(p["background_rgb"], np.float32)
+        if p["background"] == "gradient":
+            ga = p["gradient_angle"]
+            ramp = np.clip((grid[None, :] - 0.5) * np.cos(ga) + (grid[:, None] - 0.5) * np.sin(ga)
+                           + 0.5, 0, 1).astype(np.float32)[..., None]
+            background = bg[0] + (bg[1] - bg[0]) * ramp
+        else:
+            background = np.broadcast_to(bg[0], (res, res, 3))
+        fg = np.asarray(COLOURS[p["colour"]], np.float32)
+        frames = background[None] * (1 - alpha) + fg * alpha
+        return np.floor(frames * 255 + 0.5).clip(0, 255).astype(np.uint8)
+
+
+def _choose(value: str | Sequence[str] | None, valid: Sequence[str], what: str) -> tuple[str, ...]:
+    if value is None:
+        return tuple(valid)
+    names = [value] if isinstance(value, str) else list(value)
+    unknown = [n for n in names if n not in valid]
+    if unknown or not names:
+        raise VidbenchError(f"unknown shapes {what} {unknown or names}; valid: {', '.join(valid)}")
+    return tuple(dict.fromkeys(names))  # keep order, drop repeats
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise VidbenchError(f"shapes: {name} must be an integer, got {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        bound = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
+        raise VidbenchError(f"shapes: {name} must be {bound}, got {value}")
+    return int(value)
+
+
+def make_shapes(num_videos: int = 256,                       # videos in the set
+                length: int = 16,                            # frames per video
+                resolution: int = 64,                        # square frame side, 32..256 pixels
+                seed: int = 0,                               # data set seed (>= 0)
+                motion: str | Sequence[str] | None = None,   # motion class(es); None = all
+                shape: str | Sequence[str] | None = None,    # shape kind(s); None = all
+                ) -> ShapesSource:
+    """Build the ``shapes`` data set: ``src[i]`` is a uint8 clip ``[length, res, res, 3]``."""
+    return ShapesSource(num_videos=_check_int("num_videos", num_videos, 1),
+                        length=_check_int("length", length, 1),
+                        resolution=_check_int("resolution", resolution,
+                                              MIN_RESOLUTION, MAX_RESOLUTION),
+                        seed=_check_int("seed", seed, 0),
+                        motions=_choose(motion, MOTIONS, "motion"),
+                        shapes=_choose(shape, SHAPE_KINDS, "shape"))
