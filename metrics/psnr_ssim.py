@@ -1,0 +1,202 @@
+"""PSNR / SSIM between predicted and real videos under named presets (METRICS.md §4).
+
+``wang`` (default)
+    uint8 frames, data range 255. PSNR per frame over all channels,
+    ``10 log10(255^2 / MSE)``. SSIM per frame with ``skimage.metrics.structural_similarity``
+    and Wang et al.'s settings: ``gaussian_weights=True, sigma=1.5,
+    use_sample_covariance=False, data_range=255, channel_axis=-1`` (K1 0.01, K2 0.03; the
+    mean over channels of the cropped SSIM map).
+``valid-crop``
+    ``JunyaoHu/common_metrics_on_video_quality: calculate_psnr.py, calculate_ssim.py``:
+    frames mapped to [0, 1] (x / 255, float64); PSNR ``20 log10(1 / sqrt(MSE))``, capped at
+    100 when MSE < 1e-10; SSIM per channel with an 11x11 Gaussian (sigma 1.5, normalised as
+    ``cv2.getGaussianKernel``), "valid" part only (5 px cropped), C1 = 0.01^2, C2 = 0.03^2,
+    mean over channels.
+``dtvnet-ffmpeg``
+    ``zhangzjn/DTVNet``: the first 32 frames, each min-max normalised to uint8 PNGs, encoded
+    to mp4 with DTVNet's ffmpeg options and compared with ffmpeg's ``psnr`` / ``ssim``
+    filters (``metrics/psnr_ssim_ffmpeg.py``).
+
+Every preset averages per-frame values over frames, then over videos (not PSNR of a mean
+MSE). Identical frames (MSE = 0) have infinite PSNR, so the result carries:
+
+``psnr``             mean of the per-frame values with inf kept: inf as soon as one frame of
+                     any video is identical to its reference (identical videos give inf);
+``psnr_capped``      the same mean with every frame capped at 100 dB (the JunyaoHu/BasicSR
+                     convention; for ``valid-crop`` its own MSE < 1e-10 rule): always finite;
+``psnr_finite``      the mean over frames with MSE > 0 only (per video, then over the videos
+                     that have such frames; None when there are none);
+``num_capped_frames`` how many frames were capped.
+
+Non-finite floats stay Python floats (``inf``); write JSON with a serialiser that maps them.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from vidbench.errors import VidbenchError
+
+PRESETS = ("wang", "valid-crop", "dtvnet-ffmpeg")
+PSNR_CAP = 100.0
+WANG_SSIM = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False,
+             "data_range": 255, "channel_axis": -1}
+JUNYAOHU_C1, JUNYAOHU_C2 = 0.01 ** 2, 0.03 ** 2
+WINDOW, RADIUS, SIGMA = 11, 5, 1.5
+
+
+def _check_videos(pred: np.ndarray, real: np.ndarray, min_side: int) -> tuple[np.ndarray, np.ndarray]:
+    pred, real = np.asarray(pred), np.asarray(real)
+    for name, v in (("pred", pred), ("real", real)):
+        if v.dtype != np.uint8 or v.ndim != 5 or v.shape[-1] != 3:
+            raise VidbenchError(f"PSNR/SSIM: {name} must be uint8 [N, T, H, W, 3], got "
+                                f"{v.dtype} {list(v.shape)}")
+    if pred.shape != real.shape:
+        raise VidbenchError(f"PSNR/SSIM: pred {list(pred.shape)} and real {list(real.shape)} differ")
+    if min(pred.shape[:2]) < 1 or min(pred.shape[2:4]) < min_side:
+        raise VidbenchError(f"PSNR/SSIM: need >= 1 video and frame, frames >= {min_side} px on "
+                            f"each side, got {list(pred.shape)}")
+    return pred, real
+
+
+def mse_frames(pred: np.ndarray, real: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """Per-frame MSE ``[N, T]`` over all pixels and channels (float64, values / ``scale``)."""
+    d = (pred.astype(np.float64) - real.astype(np.float64)) / scale
+    return (d * d).mean(axis=(2, 3, 4))
+
+
+def psnr_from_mse(mse: np.ndarray, peak: float) -> np.ndarray:
+    """``10 log10(peak^2 / MSE)``; inf where MSE = 0."""
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(peak * peak / np.asarray(mse, np.float64))
+
+
+def ssim_wang(a: np.ndarray, b: np.ndarray) -> float:
+    """SSIM of two uint8 frames ``[H, W, 3]`` with the Wang settings (:data:`WANG_SSIM`)."""
+    from skimage.metrics import structural_similarity
+
+    return float(structural_similarity(a, b, **WANG_SSIM))
+
+
+def gaussian_window_1d(size: int = WINDOW, sigma: float = SIGMA) -> np.ndarray:
+    """``cv2.getGaussianKernel(size, sigma)`` (float64, sums to 1)."""
+    x = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    g = np.exp(-x * x / (2 * sigma * sigma))
+    return g / g.sum()
+
+
+def _filter_valid(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    from scipy.ndimage import correlate1d
+
+    y = correlate1d(correlate1d(x, g, axis=0, mode="nearest"), g, axis=1, mode="nearest")
+    return y[RADIUS:-RADIUS, RADIUS:-RADIUS]
+
+
+def ssim_valid_crop(a: np.ndarray, b: np.ndarray) -> float:
+    """JunyaoHu SSIM of two frames ``[H, W, 3]`` in [0, 1] (float64): mean over channels."""
+    g = gaussian_window_1d()
+    scores = []
+    for c in range(a.shape[-1]):
+        x, y = a[..., c].astype(np.float64), b[..., c].astype(np.float64)
+        mu_x, mu_y = _filter_valid(x, g), _filter_valid(y, g)
+        var_x = _filter_valid(x * x, g) - mu_x ** 2
+        var_y = _filter_valid(y * y, g) - mu_y ** 2
+        cov = _filter_valid(x * y, g) - mu_x * mu_y
+        num = (2 * mu_x * mu_y + JUNYAOHU_C1) * (2 * cov + JUNYAOHU_C2)
+        den = (mu_x ** 2 + mu_y ** 2 + JUNYAOHU_C1) * (var_x + var_y + JUNYAOHU_C2)
+        scores.append((num / den).mean())
+    return float(np.mean(scores))
+
+
+def _ssim_frames(pred: np.ndarray, real: np.ndarray, fn: Callable[[np.ndarray, np.ndarray], float],
+                 scale: float, progress: bool) -> np.ndarray:
+    from tqdm.auto import tqdm
+
+    n, t = pred.shape[:2]
+    out = np.empty((n, t))
+    for i in tqdm(range(n), desc="ssim", unit="video", disable=not progress, leave=False):
+        for j in range(t):
+            a, b = pred[i, j], real[i, j]
+            out[i, j] = fn(a / scale, b / scale) if scale != 1.0 else fn(a, b)
+    return out
+
+
+def _video_mean_finite(psnr: np.ndarray) -> float | None:
+    finite = np.isfinite(psnr)
+    per_video = [row[ok].mean() for row, ok in zip(psnr, finite) if ok.any()]
+    return float(np.mean(per_video)) if per_video else None
+
+
+def summarize(psnr: np.ndarray, psnr_capped: np.ndarray, ssim: np.ndarray, preset: str,
+              settings: dict[str, Any]) -> dict[str, Any]:
+    """The result record from per-frame values ``[N, T]``: means over frames, then videos."""
+    per_video = {"psnr": psnr.mean(axis=1), "psnr_capped": psnr_capped.mean(axis=1),
+                 "ssim": ssim.mean(axis=1)}
+    return {"metric": "psnr_ssim", "protocol": preset,
+            "psnr": float(per_video["psnr"].mean()),
+            "psnr_capped": float(per_video["psnr_capped"].mean()),
+            "psnr_finite": _video_mean_finite(psnr),
+            "num_capped_frames": int((psnr_capped != psnr).sum()),
+            "ssim": float(per_video["ssim"].mean()),
+            "num_videos": int(psnr.shape[0]), "num_frames": int(psnr.shape[1]),
+            "per_video": {k: [float(x) for x in v] for k, v in per_video.items()},
+            "per_frame": {"psnr": psnr.tolist(), "ssim": ssim.tolist()},
+            "settings": settings}
+
+
+def frame_values(pred: np.ndarray, real: np.ndarray, preset: str = "wang", *,
+                 progress: bool = False, ffmpeg: str | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """Per-frame (PSNR, capped PSNR, SSIM) ``[N, T]`` and the settings of ``preset``.
+
+    Batches of videos can be scored one at a time and their rows concatenated before
+    :func:`summarize`: every value depends on its own frame pair only.
+    """
+    if preset not in PRESETS:
+        raise VidbenchError(f"unknown PSNR/SSIM preset {preset!r}; known: {', '.join(PRESETS)}")
+    if preset == "dtvnet-ffmpeg":
+        from metrics.psnr_ssim_ffmpeg import ffmpeg_frames
+
+        pred, real = _check_videos(pred, real, min_side=8)
+        psnr, ssim, settings = ffmpeg_frames(pred, real, ffmpeg=ffmpeg, progress=progress)
+        return psnr, np.minimum(psnr, PSNR_CAP), ssim, settings
+    pred, real = _check_videos(pred, real, min_side=WINDOW)
+    if preset == "wang":
+        psnr = psnr_from_mse(mse_frames(pred, real), 255.0)
+        ssim = _ssim_frames(pred, real, ssim_wang, 1.0, progress)
+        settings = {"range": "uint8, data range 255", "psnr": "10*log10(255^2/MSE) per frame, "
+                    "all channels", "psnr_cap": PSNR_CAP,
+                    "ssim": {"function": "skimage.metrics.structural_similarity", **WANG_SSIM},
+                    "average": "frames, then videos"}
+        return psnr, np.minimum(psnr, PSNR_CAP), ssim, settings
+    mse = mse_frames(pred, real, scale=255.0)
+    psnr = psnr_from_mse(mse, 1.0)
+    ssim = _ssim_frames(pred, real, ssim_valid_crop, 255.0, progress)
+    settings = {"range": "x/255 in [0, 1], float64",
+                "psnr": "20*log10(1/sqrt(MSE)) per frame; 100 when MSE < 1e-10",
+                "ssim": {"window": "11x11 Gaussian, sigma 1.5 (cv2.getGaussianKernel)",
+                         "crop": "valid (5 px)", "C1": JUNYAOHU_C1, "C2": JUNYAOHU_C2,
+                         "channels": "mean of per-channel SSIM"},
+                "average": "frames, then videos"}
+    return psnr, np.where(mse < 1e-10, PSNR_CAP, psnr), ssim, settings
+
+
+def compute_psnr_ssim(pred: np.ndarray, real: np.ndarray, preset: str = "wang", *,
+                      progress: bool = False, ffmpeg: str | None = None) -> dict[str, Any]:
+    """PSNR and SSIM of uint8 videos ``[N, T, H, W, 3]`` against ``real`` under ``preset``."""
+    psnr, capped, ssim, settings = frame_values(pred, real, preset, progress=progress,
+                                                ffmpeg=ffmpeg)
+    return summarize(psnr, capped, ssim, preset, settings)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats replaced by the strings "inf", "-inf", "nan"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value

@@ -1,0 +1,264 @@
+"""C3D v1.0 "deepnetA" fine-tuned on UCF-101: the classifier of the video Inception Score.
+
+Matches ``pfnet-research/tgan2: tgan2/models/c3d/c3d_ucf101.py`` (``C3DVersion1UCF101``) and
+``pfnet-research/tgan: evaluation/c3d_ft.py`` + ``evaluation/calc_inception.py``, reading
+TGANv2's published Chainer files ``conv3d_deepnetA_ucf.npz`` and ``mean2.npz``
+(METRICS.md §2.1, §2.3, §5).
+
+Network: 3x3x3 convs (stride 1, pad 1) + ReLU: conv1a 64, conv2a 128, conv3a/b 256,
+conv4a/b 512, conv5a/b 512; max-pools pool1 1x2x2 and pool2-5 2x2x2 with ``ceil_mode`` (Chainer
+``cover_all=True``), so a 16x112x112 clip reaches fc6 as 512x1x4x4 = 8192 values; fc6 and fc7
+4096 with ReLU and dropout (TGANv2 also drops after pool5; all off in eval); fc8 101 logits.
+
+Weights: Chainer ``save_npz`` writes one array per parameter under ``<link>/<param>``:
+``conv1a/W`` (64, 3, 3, 3, 3) as (out, in, kd, kh, kw) and ``conv1a/b`` (64,), ...,
+``fc6/W`` (4096, 8192) as (out, in) and ``fc6/b`` (4096,), ... -- the PyTorch layouts, so
+nothing is transposed. :func:`c3d_state_dict` is strict: every key used, every shape checked.
+
+Input modes (the clip is RGB on the 0-255 scale, float ``[B, 3, 16, H, W]``):
+
+``tganv2``
+    TGANv2's model-internal preprocessing: the fixed 1x1x1 conv RGB -> BGR times 128 applied
+    to ``x = (u - 128) / 128``, i.e. ``u - 128``; a bilinear resize of every frame to 112x112
+    with Chainer 6 ``resize_images`` semantics (sample points ``linspace(0, in - 1, 112)``,
+    i.e. ``align_corners=True``); plus the bias ``128 - mean2[:, :, 8:120, 8:120]``.
+``mocogan-hd``
+    Every frame first resized to 128x128 with OpenCV ``INTER_CUBIC`` semantics (on floats,
+    not rounded), then ``tganv2`` (snap-research/MoCoGAN-HD#11).
+``mocogan-hd-v1crop``
+    Cubic to 128, the central crop [8:120, 8:120], then ``tganv2`` (whose resize of a
+    112x112 frame is the identity).
+``tgan-v1``
+    TGAN v1 ``calc_inception.py``: cubic to 128, RGB -> BGR, minus the v1 mean clip (the
+    ``mean`` array reshaped to (3, 1, 16, 128, 171), columns [21:149]), crop [8:120, 8:120].
+
+``cubic`` is OpenCV's ``INTER_CUBIC`` on float input: Keys kernel a = -0.75, half-pixel
+centres, replicated border, no antialiasing -- the same sampling as
+``torch.nn.functional.interpolate(mode="bicubic", align_corners=False)``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vidbench.errors import BadInputError, VidbenchError
+
+NUM_CLASSES = 101
+NUM_FRAMES = 16
+SIZE = 112
+PRE_SIZE = 128
+CROP = 8
+# (name, in channels, out channels, pool after it or None)
+CONVS = (
+    ("conv1a", 3, 64, (1, 2, 2)), ("conv2a", 64, 128, (2, 2, 2)),
+    ("conv3a", 128, 256, None), ("conv3b", 256, 256, (2, 2, 2)),
+    ("conv4a", 256, 512, None), ("conv4b", 512, 512, (2, 2, 2)),
+    ("conv5a", 512, 512, None), ("conv5b", 512, 512, (2, 2, 2)),
+)
+FCS = (("fc6", 512 * 4 * 4, 4096), ("fc7", 4096, 4096), ("fc8", 4096, NUM_CLASSES))
+INPUT_MODES = ("tganv2", "mocogan-hd", "mocogan-hd-v1crop", "tgan-v1")
+V1_MEAN_SHAPE = (3, 1, 16, 128, 171)
+V1_MEAN_COLUMNS = (21, 21 + 128)
+
+
+class C3D(nn.Module):
+    """C3D deepnetA on preprocessed clips ``[B, 3, T, 112, 112]`` (BGR minus the mean clip);
+    ``forward`` returns the fc8 logits, :meth:`probabilities` their softmax."""
+
+    def __init__(self, num_classes: int = NUM_CLASSES, dropout: float = 0.5):
+        super().__init__()
+        for name, c_in, c_out, _ in CONVS:
+            setattr(self, name, nn.Conv3d(c_in, c_out, 3, stride=1, padding=1))
+        self.pools = {name: pool for name, _, _, pool in CONVS if pool is not None}
+        for name, d_in, d_out in FCS:
+            setattr(self, name, nn.Linear(d_in, num_classes if name == "fc8" else d_out))
+        self.dropout = nn.Dropout(dropout)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """pool5 output ``[B, 512, T', 4, 4]`` (before the flatten)."""
+        for name, _, _, _ in CONVS:
+            x = F.relu(getattr(self, name)(x))
+            if name in self.pools:
+                x = F.max_pool3d(x, self.pools[name], ceil_mode=True)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_network_input(x)
+        x = self.dropout(self.forward_features(x)).flatten(1)
+        x = self.dropout(F.relu(self.fc6(x)))
+        x = self.dropout(F.relu(self.fc7(x)))
+        return self.fc8(x)
+
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        return F.softmax(self.forward(x), dim=1)
+
+
+def check_network_input(x: torch.Tensor) -> None:
+    if x.ndim != 5 or x.shape[1] != 3 or tuple(x.shape[3:]) != (SIZE, SIZE) \
+            or not x.is_floating_point():
+        raise VidbenchError(f"C3D expects float [B, 3, T, {SIZE}, {SIZE}], got "
+                            f"{x.dtype} {list(x.shape)}")
+    if x.shape[2] != NUM_FRAMES:  # as trained; the mean clip has 16 frames
+        raise VidbenchError(f"C3D needs clips of {NUM_FRAMES} frames, got {x.shape[2]}")
+
+
+# ---------------------------------------------------------------------------------------
+# Input preprocessing
+# ---------------------------------------------------------------------------------------
+
+def _per_frame(x: torch.Tensor, fn) -> torch.Tensor:
+    """Apply ``fn`` to the frames of ``[B, C, T, H, W]`` as a ``[B*T, C, H, W]`` batch."""
+    b, c, t = x.shape[:3]
+    y = fn(x.transpose(1, 2).reshape(b * t, c, *x.shape[3:]))
+    return y.reshape(b, t, c, *y.shape[2:]).transpose(1, 2)
+
+
+def resize_align_corners(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Chainer 6 ``resize_images`` (bilinear, align_corners) of every frame of ``[B,C,T,H,W]``."""
+    return _per_frame(x, lambda f: F.interpolate(f, size=(size, size), mode="bilinear",
+                                                 align_corners=True))
+
+
+def resize_cubic(x: torch.Tensor, size: int) -> torch.Tensor:
+    """OpenCV ``INTER_CUBIC`` (float) of every frame of ``[B, C, T, H, W]`` to ``size``^2."""
+    return _per_frame(x, lambda f: F.interpolate(f, size=(size, size), mode="bicubic",
+                                                 align_corners=False))
+
+
+def mean_clip(raw: np.ndarray, mode: str, source: str = "mean2.npz") -> np.ndarray:
+    """The float32 mean clip that ``mode`` subtracts, cut from the ``mean`` array of a mean file.
+
+    tganv2 modes: ``mean[:, :, 8:120, 8:120]`` of a (3, 16 or 1, >=120, >=120) array,
+    broadcast to (3, 16, 112, 112). ``tgan-v1``: reshape to (3, 1, 16, 128, 171), columns
+    [21:149] -> (3, 16, 128, 128).
+    """
+    raw = np.asarray(raw)
+    if raw.dtype.kind != "f":
+        raise BadInputError(source, f"mean clip must be float, got {raw.dtype}")
+    if mode == "tgan-v1":
+        if raw.size != int(np.prod(V1_MEAN_SHAPE)):
+            raise BadInputError(source, f"TGAN v1 mean must reshape to {V1_MEAN_SHAPE}, got "
+                                        f"shape {raw.shape}")
+        lo, hi = V1_MEAN_COLUMNS
+        return np.ascontiguousarray(raw.reshape(V1_MEAN_SHAPE)[..., lo:hi][:, 0], np.float32)
+    _check_mode(mode)
+    end = CROP + SIZE
+    if raw.ndim != 4 or raw.shape[0] != 3 or raw.shape[1] not in (1, NUM_FRAMES) \
+            or raw.shape[2] < end or raw.shape[3] < end:
+        raise BadInputError(source, f"TGANv2 mean must be (3, {NUM_FRAMES}, H >= {end}, "
+                                    f"W >= {end}), got shape {raw.shape}")
+    cut = raw[:, :, CROP:end, CROP:end]
+    return np.ascontiguousarray(np.broadcast_to(cut, (3, NUM_FRAMES, SIZE, SIZE)), np.float32)
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in INPUT_MODES:
+        raise VidbenchError(f"unknown C3D input mode {mode!r}; known: {', '.join(INPUT_MODES)}")
+
+
+def prepare_input(u: torch.Tensor, mean: torch.Tensor, mode: str) -> torch.Tensor:
+    """RGB clips on the 0-255 scale, float ``[B, 3, 16, H, W]`` -> the C3D input
+    ``[B, 3, 16, 112, 112]`` of ``mode`` (module docstring); ``mean`` from :func:`mean_clip`."""
+    _check_mode(mode)
+    if u.ndim != 5 or u.shape[1] != 3 or u.shape[2] != NUM_FRAMES or not u.is_floating_point():
+        raise VidbenchError(f"C3D input must be float [B, 3, {NUM_FRAMES}, H, W], got "
+                            f"{u.dtype} {list(u.shape)}")
+    u = u.float()
+    if mode != "tganv2":
+        u = resize_cubic(u, PRE_SIZE)
+    if mode == "tgan-v1":
+        x = u.flip(1).double() - mean.double()
+        return x[..., CROP:CROP + SIZE, CROP:CROP + SIZE].float()
+    if mode == "mocogan-hd-v1crop":
+        u = u[..., CROP:CROP + SIZE, CROP:CROP + SIZE]
+    x = resize_align_corners((u - 128.0).flip(1), SIZE)
+    return x + (128.0 - mean.double()).float()
+
+
+# ---------------------------------------------------------------------------------------
+# The Chainer npz files
+# ---------------------------------------------------------------------------------------
+
+def c3d_layout(model: C3D) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Chainer npz key -> (state_dict key, shape)."""
+    layout = {}
+    for name, param in model.named_parameters():
+        link, kind = name.split(".")
+        layout[f"{link}/{'W' if kind == 'weight' else 'b'}"] = (name, tuple(param.shape))
+    return layout
+
+
+def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` (no pickles)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except FileNotFoundError:
+        raise BadInputError(path, "file not found") from None
+    except (OSError, ValueError) as exc:
+        raise BadInputError(path, f"not a readable npz file: {exc}") from None
+
+
+def c3d_state_dict(arrays: dict[str, np.ndarray], model: C3D,
+                   source: str = "<npz>") -> dict[str, torch.Tensor]:
+    """Map Chainer's ``conv1a/W`` ... ``fc8/b`` onto ``model``, strictly."""
+    layout = c3d_layout(model)
+    missing = [k for k in layout if k not in arrays]
+    unexpected = [k for k in arrays if k not in layout]
+    bad = [f"{k}: {tuple(arrays[k].shape)} {arrays[k].dtype}, expected {shape} float"
+           for k, (_, shape) in layout.items()
+           if k in arrays and (tuple(arrays[k].shape) != shape or arrays[k].dtype.kind != "f")]
+    if missing or unexpected or bad:
+        msg = "does not match the C3D layout of conv3d_deepnetA_ucf.npz (TGANv2, Chainer)"
+        for title, items in (("missing", missing), ("unexpected", unexpected),
+                             ("wrong shape or dtype", bad)):
+            if items:
+                msg += f"\n  {title} ({len(items)}): " + ", ".join(items)
+        raise BadInputError(source, msg)
+    return {target: torch.from_numpy(np.ascontiguousarray(arrays[k], np.float32))
+            for k, (target, _) in layout.items()}
+
+
+def read_mean_clip(path: str | os.PathLike, mode: str) -> np.ndarray:
+    """The mean clip of ``mode`` from a ``mean2.npz`` (one array named ``mean``)."""
+    arrays = read_npz(path)
+    if set(arrays) != {"mean"}:
+        raise BadInputError(path, f"expected one array named 'mean', found {sorted(arrays)}")
+    return mean_clip(arrays["mean"], mode, str(path))
+
+
+class C3DClassifier(nn.Module):
+    """RGB clips on the 0-255 scale ``[B, 3, 16, H, W]`` -> class probabilities ``[B, 101]``."""
+
+    def __init__(self, net: C3D, mean: np.ndarray, mode: str):
+        super().__init__()
+        _check_mode(mode)
+        self.net, self.mode = net, mode
+        self.register_buffer("mean", torch.from_numpy(np.asarray(mean, np.float32)))
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return self.net.probabilities(prepare_input(u, self.mean, self.mode))
+
+
+def load_c3d(path: str | os.PathLike | None = None, mean_path: str | os.PathLike | None = None,
+             mode: str = "tganv2", device: str | torch.device = "cpu") -> C3DClassifier:
+    """The UCF-101 C3D with its mean clip, in eval mode, frozen.
+
+    ``path=None`` reads the registered ``c3d`` file; ``mean_path=None`` the registered
+    ``c3d-mean`` (TGANv2's ``mean2.npz``) or, for ``mode="tgan-v1"``, ``c3d-mean-tgan-v1``.
+    """
+    _check_mode(mode)
+    from models.weights import weight_path
+
+    path = weight_path("c3d") if path is None else Path(path)
+    if mean_path is None:
+        mean_path = weight_path("c3d-mean-tgan-v1" if mode == "tgan-v1" else "c3d-mean")
+    net = C3D()
+    net.load_state_dict(c3d_state_dict(read_npz(path), net, str(path)), strict=True)
+    model = C3DClassifier(net, read_mean_clip(mean_path, mode), mode)
+    return model.eval().requires_grad_(False).to(device)
