@@ -167,3 +167,13 @@ def test_fast_enough():
     for i in range(len(src)):
         src[i]
     assert time.perf_counter() - start < 6.0  # typically about 1 s on one CPU core
+
+
+def test_motion_aliases_and_plus_lists():
+    from vidbench.data.shapes import make_shapes
+    a = make_shapes(num_videos=4, length=4, resolution=32, motion="circle")
+    b = make_shapes(num_videos=4, length=4, resolution=32, motion="circular")
+    assert a.fingerprint == b.fingerprint
+    assert {a.labels(i)["motion"] for i in range(4)} == {"circular"}
+    c = make_shapes(num_videos=4, length=4, resolution=32, motion="zoom+still")
+    assert {c.labels(i)["motion"] for i in range(4)} == {"zoom", "still"}

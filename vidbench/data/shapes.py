@@ -27,6 +27,8 @@ from vidbench.errors import VidbenchError
 SHAPES_VERSION = 1
 SHAPE_KINDS = ("circle", "square", "triangle", "diamond", "cross", "star")
 MOTIONS = ("horizontal", "vertical", "diagonal", "circular", "zoom", "rotation", "still")
+# Short names accepted for motion classes (``shapes:motion=circle``).
+MOTION_ALIASES = {"circle": "circular", "rotate": "rotation", "static": "still"}
 COLOURS = {  # bright foreground palette, RGB in [0, 1]
     "red": (0.93, 0.18, 0.16), "green": (0.20, 0.80, 0.27), "blue": (0.25, 0.45, 1.00),
     "yellow": (0.98, 0.88, 0.18), "cyan": (0.15, 0.88, 0.92), "magenta": (0.90, 0.25, 0.85),
@@ -213,7 +215,9 @@ class ShapesSource(ClipSource):
 def _choose(value: str | Sequence[str] | None, valid: Sequence[str], what: str) -> tuple[str, ...]:
     if value is None:
         return tuple(valid)
-    names = [value] if isinstance(value, str) else list(value)
+    names = value.split("+") if isinstance(value, str) else list(value)
+    if what == "motion":
+        names = [MOTION_ALIASES.get(n, n) for n in names]
     unknown = [n for n in names if n not in valid]
     if unknown or not names:
         raise VidbenchError(f"unknown shapes {what} {unknown or names}; valid: {', '.join(valid)}")
