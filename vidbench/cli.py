@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "vidbench.commands.eval",
     "vidbench.commands.ref",
     "vidbench.commands.demo",
+    "vidbench.commands.table",
 ]
 
 

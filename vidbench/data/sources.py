@@ -120,6 +120,9 @@ def open_source(spec: str, *, root: str | None = None, clip: ClipSpec | None = N
     frames instead of rejecting them; ``deep`` decodes every frame while opening (slow; finds
     damage that headers do not show).
     """
+    if spec.startswith("baselines:"):
+        from baselines import open_baseline_spec  # baselines imports this module
+        return open_baseline_spec(spec, root=root, clip=clip, skip_bad=skip_bad)
     head, options = parse_spec(spec)
     if head == "shapes" and not os.path.exists(head):
         return apply_clip_spec(_open_shapes(options), clip)
