@@ -14,6 +14,11 @@ saved at that size would be.
 :class:`RandomProjectionExtractor` is a seeded random projection of pooled pixels with no
 weights: it exercises the engine (invariance tests, data-pipeline throughput) and is not a
 metric.
+
+:data:`EXTRACTORS` also names the C3D of the video IS (``c3d-ucf101``,
+:mod:`metrics.c3d_extractor`) and the face embedder of ACD (``facenet-vggface2``,
+:mod:`metrics.face_extractor`); those modules subclass :class:`Extractor`, so they are imported
+only when built.
 """
 from __future__ import annotations
 
@@ -190,8 +195,24 @@ class RandomProjectionExtractor(Extractor):
         return torch.tanh((pooled - 0.5) @ self.weight.to(self.device) * 2.0)
 
 
+def _c3d_ucf101(**kwargs: Any) -> Extractor:
+    """:class:`metrics.c3d_extractor.C3DExtractor` (imported here: that module imports this one)."""
+    from metrics.c3d_extractor import C3DExtractor
+
+    return C3DExtractor(**kwargs)
+
+
+def _facenet_vggface2(**kwargs: Any) -> Extractor:
+    """:class:`metrics.face_extractor.FaceExtractor` (imported here, as above)."""
+    from metrics.face_extractor import FaceExtractor
+
+    return FaceExtractor(**kwargs)
+
+
 EXTRACTORS: dict[str, Callable[..., Extractor]] = {
-    "i3d": I3DExtractor,
+    "i3d": I3DExtractor,                      # FVD
+    "c3d-ucf101": _c3d_ucf101,                # video IS: mode, weights_path, mean_path
+    "facenet-vggface2": _facenet_vggface2,    # ACD: mode, num_frames, weights_path
     "random-projection": RandomProjectionExtractor,
 }
 

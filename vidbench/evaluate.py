@@ -9,6 +9,10 @@ seeded random subset (indices sorted for sequential decoding). Asking for more c
 source has is an error. When fake and real are the same source (a ground-truth row,
 METRICS.md §1.6) both sides are drawn as real clips from one seeded permutation, so the two
 sets are disjoint.
+
+FVD lives here; IS and ACD in :mod:`vidbench.evaluate_features`, PSNR/SSIM in
+:mod:`vidbench.evaluate_psnr_ssim`, several metrics in one go in :mod:`vidbench.evaluate_all`
+(all importable from this module as well).
 """
 from __future__ import annotations
 
@@ -193,7 +197,6 @@ def evaluate_fvd(
     warning in the record's ``warnings`` (and a :class:`~metrics.frechet.FewSamplesWarning`).
     """
     from metrics.frechet import FewSamplesWarning
-    from vidbench.provenance import provenance
 
     t0 = time.time()
     proto = get_protocol(protocol)
@@ -206,22 +209,45 @@ def evaluate_fvd(
     extractor = build_extractor(proto.extractor, **proto.extractor_kwargs())
     with tf32_disabled(not proto.allow_tf32), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if real_src is None:
-            real_stats, real_key_obj = _stats_from_file(real_spec, extractor, proto, nr)
-            real = {"spec": real_spec, "stats_file": real_spec, "num_clips": real_stats.num_items,
-                    "fingerprint": real_key_obj.get("source_fingerprint"), "cached": True}
-        else:
-            ref = reference_stats(real_spec, proto, extractor, num=nr, seed=seed, root=root,
-                                  skip_bad=skip_bad, use_cache=use_cache, opts=opts,
-                                  source=real_src)
-            real_stats = ref["stats"]
-            real = {"spec": str(real_spec), **real_src.describe(), "cached": ref["cached"],
-                    "cache_key": ref["key"] if use_cache else None}
+        real_stats, real = fvd_real_side(real_spec, real_src, proto, extractor, num_real=nr,
+                                         seed=seed, root=root, skip_bad=skip_bad,
+                                         use_cache=use_cache, opts=opts)
         fake_stats = _stats(fake_src, extractor, opts, desc=f"fake {fake_src.name}")
         value = compute_fvd(fake_stats, real_stats, proto)
     few = [str(w.message) for w in caught if issubclass(w.category, FewSamplesWarning)]
     for w in caught:  # re-emit outside the recording block
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return fvd_record(proto, value, fake_stats, real_stats, fake_spec=fake_spec,
+                      fake_src=fake_src, real=real, extractor=extractor, seed=seed,
+                      overrides=overrides, batch_size=batch_size, device=device, t0=t0,
+                      notes=notes + list(dict.fromkeys(few)))
+
+
+def fvd_real_side(real_spec: Any, real_src: ClipSource | None, proto: FVDProtocol,
+                  extractor: Extractor, *, num_real: int | None, seed: int, root: str | None,
+                  skip_bad: bool, use_cache: bool, opts: dict[str, Any]
+                  ) -> tuple[FeatureStats, dict[str, Any]]:
+    """(real statistics, the record's ``real`` entry): from an exported statistics file
+    (``real_src`` None) or computed through the cache."""
+    if real_src is None:
+        real_stats, real_key_obj = _stats_from_file(real_spec, extractor, proto, num_real)
+        return real_stats, {"spec": real_spec, "stats_file": real_spec,
+                            "num_clips": real_stats.num_items,
+                            "fingerprint": real_key_obj.get("source_fingerprint"), "cached": True}
+    ref = reference_stats(real_spec, proto, extractor, num=num_real, seed=seed, root=root,
+                          skip_bad=skip_bad, use_cache=use_cache, opts=opts, source=real_src)
+    return ref["stats"], {"spec": str(real_spec), **real_src.describe(), "cached": ref["cached"],
+                          "cache_key": ref["key"] if use_cache else None}
+
+
+def fvd_record(proto: FVDProtocol, value: float, fake_stats: FeatureStats,
+               real_stats: FeatureStats, *, fake_spec: Any, fake_src: ClipSource,
+               real: dict[str, Any], extractor: Extractor, seed: int,
+               overrides: dict[str, int], batch_size: int, device: str, t0: float,
+               notes: list[str]) -> dict[str, Any]:
+    """The FVD result record (the shape every ``vidbench eval`` metric follows)."""
+    from vidbench.provenance import provenance
+
     return {
         "metric": METRIC, "protocol": proto.name, "value": value,
         "num_fake": fake_stats.num_items, "num_real": real_stats.num_items, "seed": seed,
@@ -229,5 +255,18 @@ def evaluate_fvd(
         "fake": {"spec": str(fake_spec), **fake_src.describe()}, "real": real,
         "extractor": extractor.contract(), "weights_sha256": extractor.weights_sha256(),
         "batch_size": batch_size, **provenance(device),
-        "seconds": round(time.time() - t0, 3), "warnings": notes + list(dict.fromkeys(few)),
+        "seconds": round(time.time() - t0, 3), "warnings": notes,
     }
+
+
+# The other metrics live in their own modules; importable from here too.
+_MORE = {"evaluate_is": "vidbench.evaluate_features", "evaluate_acd": "vidbench.evaluate_features",
+         "evaluate_psnr_ssim": "vidbench.evaluate_psnr_ssim",
+         "evaluate_all": "vidbench.evaluate_all"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MORE:
+        import importlib
+        return getattr(importlib.import_module(_MORE[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

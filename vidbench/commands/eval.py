@@ -4,6 +4,8 @@ A metric command lives in its own module with ``register(eval_subparsers)``; add
 is one new module and one line in :data:`EVAL_COMMANDS`. Shared options and output go through
 :func:`add_common_args` and :func:`print_result` so every metric behaves alike: a readable
 line by default, exactly one JSON object on stdout with ``--json``, warnings on stderr.
+In JSON, non-finite floats (an infinite PSNR) are written as the strings ``"inf"``,
+``"-inf"``, ``"nan"``, so the output is strict JSON that any parser reads.
 """
 from __future__ import annotations
 
@@ -20,6 +22,10 @@ from vidbench.cli import add_command
 # Order here is the order in `vidbench eval --help`.
 EVAL_COMMANDS = [
     "vidbench.commands.eval_fvd",
+    "vidbench.commands.eval_is",
+    "vidbench.commands.eval_acd",
+    "vidbench.commands.eval_psnr_ssim",
+    "vidbench.commands.eval_all",
 ]
 
 
@@ -35,6 +41,34 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
+
+
+def protocol_name(metric: str):
+    """An argparse ``type`` accepting the protocol names of ``metric`` (checked when parsed,
+    so building the parser loads no metric module)."""
+    def check(text: str) -> str:
+        from metrics.protocols import metric_protocol_names
+
+        names = metric_protocol_names(metric)
+        if text not in names:
+            raise argparse.ArgumentTypeError(f"unknown {metric} protocol {text!r}; known: "
+                                             f"{', '.join(names)}")
+        return text
+    check.__name__ = f"{metric} protocol"
+    return check
+
+
+def add_list_protocols(parser: argparse.ArgumentParser, metric: str) -> None:
+    parser.add_argument("--list-protocols", action="store_true",
+                        help=f"print every {metric} protocol and what it fixes, then exit")
+
+
+def context_kwargs(args: argparse.Namespace, device: str | None = None) -> dict[str, Any]:
+    """The shared engine options of :func:`add_common_args` as library keyword arguments
+    (:class:`vidbench.evaluate_passes.EvalContext` fields)."""
+    return {"seed": args.seed, "root": args.root, "skip_bad": args.skip_bad,
+            "batch_size": args.batch_size, "num_workers": args.workers,
+            "device": device or args.device, "progress": not args.no_progress}
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -95,7 +129,9 @@ def print_result(result: dict[str, Any], as_json: bool, line: str) -> None:
     for msg in result.get("warnings", []):
         print(f"vidbench: warning: {msg}", file=sys.stderr)
     if as_json:
-        print(json.dumps(result, default=str))
+        from metrics.psnr_ssim import json_safe
+
+        print(json.dumps(json_safe(result), default=str, allow_nan=False))
     else:
         print(line)
 
@@ -113,5 +149,5 @@ def register(subparsers) -> None:
 
 
 __all__ = ["EVAL_COMMANDS", "add_common_args", "print_result", "distributed_from_env",
-           "is_main_process", "positive_int",
-           "non_negative_int", "register"]
+           "is_main_process", "positive_int", "non_negative_int", "protocol_name",
+           "add_list_protocols", "context_kwargs", "register"]

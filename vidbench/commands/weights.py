@@ -22,11 +22,11 @@ def _row(info: dict) -> str:
         hash_state = "MISMATCH"
     else:
         hash_state = "-"
-    return f"{info['name']:<10} {info['file']:<30} {present:<8} {hash_state}"
+    return f"{info['name']:<17} {info['file']:<30} {present:<8} {hash_state}"
 
 
 def _print_table(infos: list[dict]) -> None:
-    print(f"{'name':<10} {'file':<30} {'state':<8} hash")
+    print(f"{'name':<17} {'file':<30} {'state':<8} hash")
     for info in infos:
         print(_row(info))
 
