@@ -22,6 +22,10 @@ COMMAND_MODULES = [
     "vidbench.commands.ref",
     "vidbench.commands.demo",
     "vidbench.commands.table",
+    "vidbench.commands.train",
+    "vidbench.commands.pca",
+    "vidbench.commands.sample",
+    "vidbench.commands.predict",
 ]
 
 

@@ -124,6 +124,9 @@ def open_source(spec: str, *, root: str | None = None, clip: ClipSpec | None = N
         from baselines import open_baseline_spec  # baselines imports this module
         return open_baseline_spec(spec, root=root, clip=clip, skip_bad=skip_bad)
     head, options = parse_spec(spec)
+    from vidbench.sample import is_checkpoint_path, open_checkpoint_source  # sample imports data
+    if head.startswith("checkpoint:") or is_checkpoint_path(head):
+        return apply_clip_spec(open_checkpoint_source(head, **options), clip)
     if head == "shapes" and not os.path.exists(head):
         return apply_clip_spec(_open_shapes(options), clip)
     if head in DATASETS and not os.path.exists(head):
