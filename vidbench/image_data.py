@@ -25,7 +25,8 @@ from vidbench.errors import VidbenchError
 _DATA_STREAM, _FLIP_STREAM = 1, 2
 
 
-def _seed_from(*words: int) -> int:
+def derive_seed(*words: int) -> int:
+    """A 63-bit seed derived from integer words (numpy ``SeedSequence``): one per RNG stream."""
     return int(np.random.SeedSequence(list(words)).generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
@@ -69,7 +70,8 @@ def batch_indices(num_images: int, batch: int, step: int, seed: int) -> np.ndarr
     filled = 0
     while filled < batch:
         epoch, offset = divmod(start + filled, num_images)
-        perm = np.random.default_rng(_seed_from(seed, _DATA_STREAM, epoch)).permutation(num_images)
+        rng = np.random.default_rng(derive_seed(seed, _DATA_STREAM, epoch))
+        perm = rng.permutation(num_images)
         take = min(batch - filled, num_images - offset)
         out[filled:filled + take] = perm[offset:offset + take]
         filled += take
@@ -82,7 +84,8 @@ def make_batch(images: np.ndarray, indices: np.ndarray, *, hflip: bool, step: in
     left-right with probability 1/2 (draws seeded by (seed, step))."""
     x = images[indices]
     if hflip:
-        flip = np.random.default_rng(_seed_from(seed, _FLIP_STREAM, step)).random(len(x)) < 0.5
+        rng = np.random.default_rng(derive_seed(seed, _FLIP_STREAM, step))
+        flip = rng.random(len(x)) < 0.5
         x = np.where(flip[:, None, None, None], x[:, :, ::-1], x)
     t = torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float()
     return (t / 127.5 - 1.0).to(device)

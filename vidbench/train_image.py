@@ -41,7 +41,7 @@ from vidbench.data.convert import to_uint8
 from vidbench.data.writers import write_grid
 from vidbench.errors import BadInputError, VidbenchError
 from vidbench.fileio import atomic_path, atomic_write_text
-from vidbench.image_data import _seed_from, batch_indices, load_image_bank, make_batch
+from vidbench.image_data import batch_indices, derive_seed, load_image_bank, make_batch
 from vidbench.image_train_config import PRESETS, ImageTrainConfig, config_from_dict, preset
 from vidbench.provenance import provenance
 
@@ -59,7 +59,7 @@ def _sha256(path: Path) -> str:
 
 
 def _torch_gen(seed: int, stream: int) -> torch.Generator:
-    return torch.Generator().manual_seed(_seed_from(seed, stream))
+    return torch.Generator().manual_seed(derive_seed(seed, stream))
 
 
 def build_networks(c: ImageTrainConfig) -> tuple[StyleGAN2Generator, StyleGAN2Discriminator]:
@@ -114,13 +114,14 @@ def _save_checkpoint(path: Path, c, step, g, d, g_ema, g_optim, d_optim, rng) ->
         torch.save(state, tmp)
 
 
-def _export(run: Path, c: ImageTrainConfig, g_ema, step: int) -> Path:
+def _export(run: Path, c: ImageTrainConfig, g_ema, step: int, data: dict) -> Path:
     out = run / GENERATOR
     with atomic_path(out) as tmp:
         torch.save({"g_ema": g_ema.state_dict(), "args": rosinality_args(c)}, tmp)
     meta = {"format": "rosinality-stylegan2", "key": "g_ema", "file": GENERATOR,
             "sha256": _sha256(out), "kwargs": generator_kwargs(c),
-            "step": step, "images_seen": step * c.batch, "config": asdict(c)}
+            "step": step, "images_seen": step * c.batch,
+            "data_fingerprint": data["source"].get("fingerprint"), "config": asdict(c)}
     atomic_write_text(run / GENERATOR_JSON, json.dumps(meta, indent=1) + "\n")
     return out
 
@@ -255,7 +256,7 @@ def train_image(config: ImageTrainConfig, out_dir: str | Path, resume: bool = Fa
             _save_checkpoint(ckpt_path, c, step, g, d, g_ema, g_optim, d_optim, rng)
             _write_samples(g_ema, sample_z, run / "samples" / f"step_{step:06d}.png", rows)
     bar.close()
-    return _export(run, c, g_ema, step)
+    return _export(run, c, g_ema, step, data_desc)
 
 
 def load_generator_from_run(path: str | Path, frozen: bool = True) -> StyleGAN2Generator:

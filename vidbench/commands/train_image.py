@@ -114,7 +114,8 @@ def register(train_subparsers) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda")
     p.add_argument("--threads", type=_non_negative_int, default=0,
-                   help="CPU threads for torch (0: torch's default); 1 is fastest on a busy CPU")
+                   help="CPU threads for torch (0: torch's default); 1 is fastest for the tiny "
+                        "preset's small networks")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
