@@ -212,11 +212,23 @@ class StatsCache:
         return key, True
 
     def entries(self) -> list[dict[str, Any]]:
-        """The sidecar records of every entry, newest first."""
+        """The sidecar records of every entry, newest first. An entry whose sidecar is missing
+        (a writer killed between the two renames) is described from its ``.npz``; temporary
+        files of killed writers are never entries."""
         out = []
-        for side in self.root.glob("*.json") if self.root.is_dir() else []:
-            try:
-                out.append(json.loads(side.read_text()))
-            except (OSError, json.JSONDecodeError):
+        for entry in self.root.glob("*.npz") if self.root.is_dir() else []:
+            if not KEY_RE.match(entry.stem):
                 continue
+            try:
+                out.append(json.loads(entry.with_suffix(".json").read_text()))
+                continue
+            except (OSError, json.JSONDecodeError):
+                pass
+            try:
+                key, key_obj, stats = read_stats_file(entry)
+            except BadInputError:
+                continue
+            created = _dt.datetime.fromtimestamp(entry.stat().st_mtime, _dt.timezone.utc)
+            out.append({"key": key, "key_fields": key_obj, "num_items": stats.num_items,
+                        "dim": stats.dim, "created": created.isoformat(timespec="seconds")})
         return sorted(out, key=lambda e: e.get("created", ""), reverse=True)

@@ -19,6 +19,7 @@ Official files (``modelR_<tag>.pth`` and the DDP-prefixed ``modelD_3d_<tag>.pth`
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
@@ -51,12 +52,20 @@ def snapshot_name(step: int) -> str:
     return f"checkpoint-{step:08d}.pt"
 
 
+def _save_torch(obj: Any, path: Path) -> None:
+    """``torch.save`` atomically. Serialised in memory first: torch's own file writer turns a
+    full disk into an opaque RuntimeError, a plain write gives ENOSPC (a DiskFullError)."""
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buf.getbuffer())
+
+
 def save_training_state(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     """Write a resume checkpoint atomically (``state`` must hold only tensors, primitives,
     lists and dicts, so it reads back with ``weights_only=True``)."""
     path = Path(path)
-    with atomic_path(path) as tmp:
-        torch.save({"format": TRAIN_FORMAT, **state}, tmp)
+    _save_torch({"format": TRAIN_FORMAT, **state}, path)
     return path
 
 
@@ -87,8 +96,7 @@ def export_motion_generator(motion: MotionGenerator, out_path: str | os.PathLike
     """Write ``out_path`` (official modelR state dict) and its ``.json`` sidecar."""
     out_path = Path(out_path)
     state = {k: v.detach().cpu().clone() for k, v in motion.state_dict().items()}
-    with atomic_path(out_path) as tmp:
-        torch.save(state, tmp)
+    _save_torch(state, out_path)
     meta = {"format": EXPORT_FORMAT, "state_dict": out_path.name,
             "constructor": motion_constructor_args(motion), "n_frames": n_frames, "step": step,
             "pca": pca, "image_generator": image_generator, "config": config}

@@ -24,3 +24,13 @@ class BadInputError(VidbenchError):
 
 class MissingWeightsError(VidbenchError):
     """A published weight file that is not where it should be."""
+
+
+class DiskFullError(VidbenchError):
+    """No space (or quota) left while writing ``path``; what was there before is unchanged."""
+
+    def __init__(self, path: str | os.PathLike, detail: str = ""):
+        self.path = str(path)
+        super().__init__(f"disk full while writing {self.path}"
+                         + (f" ({detail})" if detail else "")
+                         + "; the previous version of the file, if any, is unchanged")

@@ -2,10 +2,23 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
 from typing import Iterator
+
+from vidbench.errors import DiskFullError
+
+# errno values that mean "no space left": a write that raises one becomes a DiskFullError.
+NO_SPACE_ERRNOS = frozenset(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if e)
+
+
+def raise_if_disk_full(exc: OSError, path: str | os.PathLike) -> None:
+    """Re-raise ``exc`` as :class:`~vidbench.errors.DiskFullError` naming ``path`` when it
+    says the disk (or quota) is full; otherwise return."""
+    if exc.errno in NO_SPACE_ERRNOS:
+        raise DiskFullError(path, exc.strerror or str(exc)) from exc
 
 
 @contextlib.contextmanager
@@ -15,11 +28,19 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
         with atomic_path("stats.npz") as tmp:
             np.savez(tmp, ...)
+
+    A full disk (``ENOSPC``/``EDQUOT`` while creating, writing, syncing or renaming) raises
+    :class:`~vidbench.errors.DiskFullError` naming ``path``; the file that was there before is
+    left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix,
-                                    dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix,
+                                        dir=path.parent)
+    except OSError as exc:
+        raise_if_disk_full(exc, path)
+        raise
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -28,6 +49,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as exc:
+        raise_if_disk_full(exc, path)
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()

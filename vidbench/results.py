@@ -10,7 +10,9 @@ weight hashes, wall time, and the free-form cell keys (:data:`CELL_KEYS`: ``cell
 
 Writing (:func:`append_result`) is safe with several processes or cluster jobs appending to
 one file: the whole line goes out in one ``write`` on an ``O_APPEND`` descriptor, under an
-exclusive ``fcntl.flock`` on a sidecar ``<file>.lock``, and is fsync'ed. Reading
+exclusive ``fcntl.flock`` on a sidecar ``<file>.lock``, and is fsync'ed; a write that fails (a
+full disk: :class:`~vidbench.errors.DiskFullError`) is truncated away, leaving the file as it
+was. Reading
 (:func:`read_results`) never takes a damaged line as data: a last line without its newline
 (a crash mid-write), a line that is not a JSON object, or one missing required keys is reported
 in ``problems`` with its line number and the reason; an exact repeat of an earlier line (same
@@ -29,6 +31,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from vidbench.errors import VidbenchError
+from vidbench.fileio import raise_if_disk_full
 
 KEY_METRIC = "metric"               # "fvd", "isv", "acd", "psnr", "ssim", "fid"
 KEY_PROTOCOL = "protocol"           # named protocol, e.g. "mocogan-hd"
@@ -184,10 +187,22 @@ def append_result(path: str | os.PathLike, record: dict[str, Any]) -> Path:
                 # A crashed writer left a line without its newline: end it, so that the damage
                 # stays on its own line (reported by read_results) and this line is whole.
                 line = b"\n" + line
-            view = memoryview(line)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except OSError as exc:
+                # Take back whatever part of the line went out (the lock is held), so a
+                # failed append leaves the file exactly as it was.
+                try:
+                    os.ftruncate(fd, size)
+                except OSError:
+                    raise VidbenchError(f"cannot append to {path} ({exc.strerror or exc}) and "
+                                        "cannot take the partial line back") from exc
+                raise_if_disk_full(exc, path)
+                raise VidbenchError(f"cannot append to {path} ({exc.strerror or exc}); the "
+                                    "file is unchanged") from exc
         finally:
             os.close(fd)
     finally:

@@ -200,8 +200,20 @@ def generate_videos(model: VideoModel, contents: Sequence[int], motions: Sequenc
     return (frames, torch.cat(trajectories)) if return_latents else frames
 
 
-def to_clips(frames: torch.Tensor, convention: str = "round") -> np.ndarray:
-    """float [N, T, 3, H, W] → uint8 [N, T, H, W, 3] with the named convention."""
+def to_clips(frames: torch.Tensor, convention: str = "round", *, where: str | None = None,
+             indices: Sequence[int] | None = None) -> np.ndarray:
+    """float [N, T, 3, H, W] → uint8 [N, T, H, W, 3] with the named convention. NaN or inf
+    (a diverged or damaged model) is a BadInputError naming ``where`` (the model file) and the
+    samples (``indices``: the sample numbers of the N videos)."""
+    bad = ~torch.isfinite(frames)
+    if bad.any():
+        rows = bad.flatten(1).any(dim=1).nonzero().flatten().tolist()
+        which = [indices[r] for r in rows] if indices is not None else rows
+        raise BadInputError(where or "generated frames",
+                            f"the generated frames of sample(s) {which} contain "
+                            f"{int(torch.isnan(frames).sum())} NaN and "
+                            f"{int(torch.isinf(frames).sum())} inf values (a diverged or "
+                            "damaged model)")
     return to_uint8(frames.permute(0, 1, 3, 4, 2).contiguous(), convention).cpu().numpy()
 
 
@@ -230,7 +242,8 @@ class GeneratorSource(ClipSource):
         o = self.options
         frames = generate_videos(self.model, [index], seed=o["seed"], n_frames=o["frames"],
                                  noise=o["noise"], long=o["long"])
-        return to_clips(frames, o["convention"])[0]
+        return to_clips(frames, o["convention"], where=self.model.info["motion"]["file"],
+                        indices=[index])[0]
 
 
 SOURCE_OPTIONS = ("num_videos", "seed", "noise", "frames", "long", "convention", "device",

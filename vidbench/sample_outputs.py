@@ -53,7 +53,8 @@ def write_samples(model: VideoModel, out_dir: str | Path, num_videos: int, *, se
             for start in range(0, num_videos, batch_size):
                 idx = list(range(start, min(start + batch_size, num_videos)))
                 clips = to_clips(generate_videos(model, idx, seed=seed, n_frames=n_frames,
-                                                 noise=variant, long=long), convention)
+                                                 noise=variant, long=long), convention,
+                                 where=model.info["motion"]["file"], indices=idx)
                 if fmt == "npy":
                     if array is None:   # memory-mapped, renamed into place when complete
                         tmp = stack.enter_context(atomic_path(folder / "samples.npy"))

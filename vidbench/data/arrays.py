@@ -30,6 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from vidbench.data.video import Video, file_fingerprint, sha256_hex
+from vidbench.data.videofiles import check_regular_file
 from vidbench.errors import BadInputError, VidbenchError
 
 ARRAY_OPTIONS = ("layout", "range", "conv", "key")
@@ -169,7 +170,7 @@ def scan_array(path: str, spec: ArraySpec, *, skip_bad: bool = False,
     from vidbench.data.scan import Scan
     path = os.path.abspath(path)
     name = os.path.basename(path)
-    if os.path.getsize(path) == 0:
+    if check_regular_file(path) == 0:
         raise BadInputError(path, "empty file (0 bytes)")
     arr = open_array(path, spec)
     desc = f"{arr.dtype} array of shape {list(arr.shape)}"

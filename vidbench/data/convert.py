@@ -50,20 +50,25 @@ def _scaled(x: Any, convention: str, clip: Any) -> Any:
     return clip(x * 128.0 + 128.0, 0.0, 255.0)  # tgan
 
 
+def _non_finite(nan: int, inf: int) -> str:
+    return f"to_uint8: the samples contain {nan} NaN and {inf} inf values"
+
+
 def to_uint8(x: np.ndarray | torch.Tensor, convention: str = "round") -> np.ndarray | torch.Tensor:
     """Convert float samples to uint8 under a named convention (METRICS.md §0.1).
 
     ``x`` is any-shaped float data: in [-1, 1] for ``round``, ``truncate-01`` and ``tgan``,
     in [0, 1] for ``truncate-255``. Returns uint8 of the same shape and kind (NumPy or torch).
-    NaN is an error (its cast is undefined).
+    NaN and ±inf are errors (a NaN's cast is undefined; an inf would pass as a saturated pixel).
     """
     _check_convention(convention)
     if isinstance(x, torch.Tensor):
         if not x.is_floating_point():
             raise VidbenchError(f"to_uint8 expects float samples, got {x.dtype}")
         xf = x if x.dtype == torch.float64 else x.to(torch.float32)
-        if torch.isnan(xf).any():
-            raise VidbenchError("to_uint8: the samples contain NaN")
+        if not torch.isfinite(xf).all():
+            raise VidbenchError(_non_finite(int(torch.isnan(xf).sum()),
+                                            int(torch.isinf(xf).sum())))
         y = _scaled(xf, convention, lambda v, lo, hi: v.clamp(lo, hi))
         return y.floor().to(torch.uint8)
     x = np.asarray(x)
@@ -71,8 +76,8 @@ def to_uint8(x: np.ndarray | torch.Tensor, convention: str = "round") -> np.ndar
         raise VidbenchError(f"to_uint8 expects float samples, got {x.dtype}")
     dt = np.float64 if x.dtype == np.float64 else np.float32
     xf = x.astype(dt, copy=False)
-    if np.isnan(xf).any():
-        raise VidbenchError("to_uint8: the samples contain NaN")
+    if not np.isfinite(xf).all():
+        raise VidbenchError(_non_finite(int(np.isnan(xf).sum()), int(np.isinf(xf).sum())))
     # Python float constants combine with a float32 array in float32 (NEP 50).
     y = _scaled(xf, convention, np.clip)
     return np.floor(y).astype(np.uint8)

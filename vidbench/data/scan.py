@@ -29,7 +29,7 @@ from tqdm import tqdm
 from vidbench.data.naturalsort import natural_sorted, trailing_number
 from vidbench.data.readers import check_image_tail, image_to_rgb, mode_name
 from vidbench.data.video import IMAGE_EXTS, VIDEO_EXTS, Video, sha256_hex
-from vidbench.data.videofiles import probe_video_file
+from vidbench.data.videofiles import check_regular_file, probe_video_file
 from vidbench.errors import BadInputError
 
 
@@ -99,7 +99,7 @@ def frame_dir_video(dirpath: str, rel_name: str, files: list[str], *, convert_rg
     for f in files:
         where = os.path.join(dirpath, f)
         try:
-            size = os.path.getsize(where)
+            size = check_regular_file(where)     # a FIFO would block open() for ever
             with open(where, "rb") as fh:
                 wh = _check_frame(fh, where, size, convert_rgb, deep)
         except OSError as exc:
@@ -192,7 +192,7 @@ def scan_zip(path: str, *, skip_bad: bool = False, convert_rgb: bool = False,
              deep: bool = False) -> Scan:
     """Frame folders inside a zip archive, read in place (members are never extracted)."""
     path = os.path.abspath(path)
-    if os.path.getsize(path) == 0:
+    if check_regular_file(path) == 0:
         raise BadInputError(path, "empty file (0 bytes)")
     try:
         zf = zipfile.ZipFile(path)

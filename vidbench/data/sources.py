@@ -133,6 +133,9 @@ def open_source(spec: str, *, root: str | None = None, clip: ClipSpec | None = N
         return open_dataset(head, root, options, clip=clip, skip_bad=skip_bad,
                             convert_rgb=convert_rgb, deep=deep)
     path = os.path.expanduser(head)
+    if not os.path.exists(path) and os.path.islink(path):
+        raise BadInputError(path, f"broken symbolic link (its target {os.readlink(path)!r} "
+                                  "does not exist)")
     if not os.path.exists(path):
         raise VidbenchError(
             f"{head!r} is neither an existing path nor a known source; a source is a path (video "

@@ -9,11 +9,18 @@ Decoding is decord's (``VideoReader.get_batch``, frame-accurate, rgb24). Where d
 on a file that ffmpeg decodes (its row-padding bug at some frame widths, e.g. 48 or 72 pixels)
 the imageio-ffmpeg binary is used instead: the same rgb24 frames, but decoded from the start.
 GIFs are read with Pillow (decord cannot measure them).
+
+Only regular files are read: a FIFO would block the reader for ever, a broken symbolic link is
+named as such. ``deep`` probing also runs a strict ffmpeg decode (:func:`ffmpeg_verify`), because
+decoders conceal damaged frames instead of failing.
 """
 from __future__ import annotations
 
 import os
+import re
+import stat
 import struct
+import subprocess
 
 import numpy as np
 
@@ -50,12 +57,38 @@ def _walk_mp4_boxes(fh, size: int) -> str | None:
     return None
 
 
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISDIR, "a directory"))
+
+
+def check_regular_file(path: str) -> int:
+    """The size of ``path``, which must be a regular file: a broken symbolic link, a FIFO (its
+    reader would block for ever), a device or a socket is a BadInputError naming it."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise BadInputError(path, f"broken symbolic link (its target {os.readlink(path)!r} "
+                                      "does not exist)") from None
+        raise BadInputError(path, "no such file") from None
+    except OSError as exc:
+        raise BadInputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "an unknown kind")
+        raise BadInputError(path, f"not a regular file but {kind}")
+    return st.st_size
+
+
 def check_video_file(path: str) -> None:
     """Cheap checks before a decoder sees the file: size, magic bytes, visible truncation."""
     try:
-        size = os.path.getsize(path)
+        _check_video_bytes(path, check_regular_file(path))
     except OSError as exc:
         raise BadInputError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def _check_video_bytes(path: str, size: int) -> None:
     if size == 0:
         raise BadInputError(path, "empty file (0 bytes)")
     ext = os.path.splitext(path)[1].lower()
@@ -133,10 +166,12 @@ def probe_video_file(path: str, rel_name: str, *, deep: bool = False,
     except Exception as exc:
         reason = f"cannot decode: {first_line(exc)}"
         if DECORD_PADDING_BUG in str(exc):
-            return probe_ffmpeg(path, rel_name, reason, label)
+            return probe_ffmpeg(path, rel_name, reason, label, deep=deep)
         raise BadInputError(path, reason) from None
     finally:
         vr = None
+    if deep:
+        ffmpeg_verify(path)
     return Video(rel_name, path, "file", n, int(first.shape[0]), int(first.shape[1]),
                  fps if fps > 0 else None, file_fingerprint(path, rel_name), label=label)
 
@@ -159,7 +194,25 @@ def ffmpeg_frames(path: str, stop: int | None = None):
     return meta, frames()
 
 
-def probe_ffmpeg(path: str, rel_name: str, decord_reason: str, label: str | None) -> Video:
+def ffmpeg_verify(path: str) -> None:
+    """Decode every frame with ffmpeg, any decoder error fatal (``-xerror -err_detect explode``).
+
+    Decoders conceal damaged data: on an MJPEG AVI with one garbled frame decord returns a
+    garbage frame and one frame fewer, without an error. This strict pass is what finds it.
+    """
+    import imageio_ffmpeg
+
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error",
+           "-xerror", "-err_detect", "explode", "-i", path, "-map", "0:v:0", "-f", "null", "-"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    if proc.returncode != 0:
+        lines = [re.sub(r" @ 0x[0-9a-f]+", "", ln).strip() for ln in proc.stderr.splitlines()]
+        detail = next((ln for ln in lines if ln), f"ffmpeg exit status {proc.returncode}")
+        raise BadInputError(path, f"corrupt video data: a strict decode fails ({detail[:300]})")
+
+
+def probe_ffmpeg(path: str, rel_name: str, decord_reason: str, label: str | None,
+                 deep: bool = False) -> Video:
     """Second opinion on a file decord rejected: count its frames with ffmpeg."""
     try:
         meta, frames = ffmpeg_frames(path)
@@ -168,6 +221,8 @@ def probe_ffmpeg(path: str, rel_name: str, decord_reason: str, label: str | None
         raise BadInputError(path, decord_reason) from None
     if n == 0:
         raise BadInputError(path, decord_reason)
+    if deep:
+        ffmpeg_verify(path)
     w, h = meta["size"]
     fps = float(meta.get("fps") or 0)
     return Video(rel_name, path, "ffmpeg", n, int(h), int(w), fps if fps > 0 else None,
