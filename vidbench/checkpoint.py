@@ -19,7 +19,6 @@ Official files (``modelR_<tag>.pth`` and the DDP-prefixed ``modelD_3d_<tag>.pth`
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 from pathlib import Path
@@ -30,7 +29,7 @@ import torch
 from models.motion import MotionGenerator
 from models.state_io import load_strict, read_state_dict, strip_prefix
 from vidbench.errors import BadInputError
-from vidbench.fileio import atomic_path, atomic_write_text
+from vidbench.fileio import atomic_torch_save, atomic_write_text
 
 TRAIN_FORMAT = "vidbench-motion-train/1"
 EXPORT_FORMAT = "vidbench-motion-export/1"
@@ -53,12 +52,7 @@ def snapshot_name(step: int) -> str:
 
 
 def _save_torch(obj: Any, path: Path) -> None:
-    """``torch.save`` atomically. Serialised in memory first: torch's own file writer turns a
-    full disk into an opaque RuntimeError, a plain write gives ENOSPC (a DiskFullError)."""
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(buf.getbuffer())
+    atomic_torch_save(obj, path)
 
 
 def save_training_state(path: str | os.PathLike, state: dict[str, Any]) -> Path:

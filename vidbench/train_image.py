@@ -40,7 +40,7 @@ from models.stylegan2_losses import (d_logistic_loss, ema_beta, ema_update, g_no
 from vidbench.data.convert import to_uint8
 from vidbench.data.writers import write_grid
 from vidbench.errors import BadInputError, VidbenchError
-from vidbench.fileio import atomic_path, atomic_write_text
+from vidbench.fileio import atomic_torch_save, atomic_write_text
 from vidbench.image_data import batch_indices, derive_seed, load_image_bank, make_batch
 from vidbench.image_train_config import PRESETS, ImageTrainConfig, config_from_dict, preset
 from vidbench.provenance import provenance
@@ -110,14 +110,12 @@ def _save_checkpoint(path: Path, c, step, g, d, g_ema, g_optim, d_optim, rng) ->
              "g_optim": g_optim.state_dict(), "d_optim": d_optim.state_dict(),
              "args": rosinality_args(c), "step": step, "train_rng": rng.get_state(),
              "format": FORMAT}
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    atomic_torch_save(state, path)
 
 
 def _export(run: Path, c: ImageTrainConfig, g_ema, step: int, data: dict) -> Path:
     out = run / GENERATOR
-    with atomic_path(out) as tmp:
-        torch.save({"g_ema": g_ema.state_dict(), "args": rosinality_args(c)}, tmp)
+    atomic_torch_save({"g_ema": g_ema.state_dict(), "args": rosinality_args(c)}, out)
     meta = {"format": "rosinality-stylegan2", "key": "g_ema", "file": GENERATOR,
             "sha256": _sha256(out), "kwargs": generator_kwargs(c),
             "step": step, "images_seen": step * c.batch,
