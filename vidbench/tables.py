@@ -8,30 +8,40 @@ gets its own column (``FVD ↓ [mocogan-hd]``), so numbers under different proto
 share a column (ARCHITECTURE.md, "Protocols are named"; DATA_AND_BASELINES.md §4.3).
 
 Measured cells come from result lines whose ``experiment`` is the table's (e.g.
-``ablation-ucf101``), placed in the row named by the line's ``method`` or ``variant`` (the
-table's row field; ``vidbench table list`` shows the names of the paper's rows). Where several
-lines fill one cell the latest (by ``timestamp``) is shown and the others are counted in a
-note; a value whose sample counts differ from its protocol's is marked ``‡``.
+``ablation-ucf101``), or one of the table's experiment families written by ``vidbench run``
+(``ablation``, ``benchmark``, ``prediction``, ``cross-domain``, ``diversity``) with the
+line's ``dataset``; they are placed in the row named by the line's ``method`` or ``variant``
+(the table's row field; ``vidbench table list`` shows the names of the paper's rows). A number
+measured on another data set than the paper's gets its own column, ``FVD ↓ [protocol,
+dataset]``; ``dataset=`` keeps one data set only. Where several lines fill one cell the latest
+(by ``timestamp``) is shown and the others are counted in a note; a value whose sample counts
+differ from its protocol's is marked ``‡``, and each measured column whose lines state their
+sample counts gets a footnote with them. Renderers: text, markdown, CSV and LaTeX (both via a
+``pandas.DataFrame``, :func:`table_frame`) and JSON.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from baselines.reported import MEASURED, PAPER, QUOTED, ReportedNumber, reported
 from vidbench import results as R
+from vidbench.table_formats import (count_notes, render_csv, render_latex,  # noqa: F401
+                                    table_frame)
 from vidbench.errors import VidbenchError
 
-FORMATS = ("text", "markdown", "csv", "json")
+FORMATS = ("text", "markdown", "md", "csv", "latex", "json")
+EXTENSIONS = {"text": "txt", "markdown": "md", "md": "md", "csv": "csv", "latex": "tex",
+              "json": "json"}
 REPORTED_MARK = "†"
 OVERRIDE_MARK = "‡"
 MISSING = "–"
-METRIC_LABELS = {"isv": "IS", "fvd": "FVD", "acd": "ACD", "psnr": "PSNR", "ssim": "SSIM", "fid": "FID"}
-HIGHER_IS_BETTER = {"isv": True, "fvd": False, "acd": False, "psnr": True, "ssim": True, "fid": False}
-DECIMALS = {"isv": 2, "fvd": 2, "acd": 4, "psnr": 3, "ssim": 3, "fid": 2}
+METRIC_LABELS = {"isv": "IS", "fvd": "FVD", "acd": "ACD", "psnr": "PSNR", "ssim": "SSIM",
+                 "fid": "FID", "diversity": "Diversity"}
+HIGHER_IS_BETTER = {"isv": True, "fvd": False, "acd": False, "psnr": True, "ssim": True,
+                    "fid": False, "diversity": True}
+DECIMALS = {"isv": 2, "fvd": 2, "acd": 4, "psnr": 3, "ssim": 3, "fid": 2, "diversity": 4}
 PROVENANCE_FIELDS = (R.KEY_PROTOCOL, R.KEY_CELL, R.KEY_NUM_FAKE, R.KEY_NUM_REAL, R.KEY_SEED,
                      R.KEY_NUM_RUNS, R.KEY_STD, R.KEY_OVERRIDES, R.KEY_TIMESTAMP,
                      R.KEY_GIT_COMMIT, R.KEY_GIT_DIRTY, R.KEY_DEVICE)
@@ -48,19 +58,24 @@ class TableSpec:
     experiment: str               # result lines with this "experiment"
     row_field: str                # "method", "variant" or "dataset"
     metrics: tuple[str, ...]      # column groups, in order
+    families: tuple[str, ...] = ()  # `vidbench run` experiments whose lines it shows
+    dataset: str = ""             # the paper's data set for it
 
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in (
-    TableSpec("ucf101", ("fvd",), "Tab. 2 — UCF-101", "tab2-ucf101", "ucf101", "method",
-              ("isv", "fvd")),
-    TableSpec("faceforensics", (), "Tab. 2 — FaceForensics", "tab2-faceforensics",
-              "faceforensics", "method", ("fvd", "acd")),
-    TableSpec("sky", (), "Tab. 3 — Sky Time-lapse (FVD; video prediction PSNR, SSIM)",
-              "tab3-sky", "sky", "method", ("fvd", "psnr", "ssim")),
+    TableSpec("ucf101", ("fvd", "is"), "Tab. 2 — UCF-101", "tab2-ucf101", "ucf101", "method",
+              ("isv", "fvd"), ("benchmark",), "ucf101"),
+    TableSpec("faceforensics", ("acd",), "Tab. 2 — FaceForensics", "tab2-faceforensics",
+              "faceforensics", "method", ("fvd", "acd"), ("benchmark",), "faceforensics"),
+    TableSpec("sky", ("prediction",), "Tab. 3 — Sky Time-lapse (FVD; video prediction PSNR, "
+              "SSIM)", "tab3-sky", "sky", "method", ("fvd", "psnr", "ssim"),
+              ("benchmark", "prediction"), "sky"),
     TableSpec("ablation", (), "Tab. 5 — UCF-101 ablation (frames resized to 128² for evaluation)",
-              "tab5-ablation-ucf101", "ablation-ucf101", "variant", ("isv", "fvd")),
+              "tab5-ablation-ucf101", "ablation-ucf101", "variant", ("isv", "fvd"),
+              ("ablation",), "ucf101"),
     TableSpec("cross-domain", (), "Tab. 5 — (FFHQ, VoxCeleb) ablation", "tab5-cross-domain",
-              "cross-domain-ffhq-voxceleb", "variant", ("acd",)),
+              "cross-domain-ffhq-voxceleb", "variant", ("acd", "diversity"),
+              ("cross-domain", "diversity"), "voxceleb"),
     TableSpec("image-fid", (), "Tab. 7 — FID of the StyleGAN2 image generators", "tab7-fid",
               "image-generators", "dataset", ("fid",)),
 )}
@@ -78,6 +93,7 @@ def get_table(name: str) -> TableSpec:
 class Column:
     metric: str
     protocol: str | None          # None: the paper's reported numbers
+    dataset: str | None = None    # None: the table's own data set
 
     @property
     def kind(self) -> str:
@@ -87,7 +103,9 @@ class Column:
     def label(self) -> str:
         name = METRIC_LABELS.get(self.metric, self.metric.upper())
         arrow = {True: " ↑", False: " ↓"}.get(HIGHER_IS_BETTER.get(self.metric), "")
-        return f"{name}{arrow} " + ("(paper)" if self.protocol is None else f"[{self.protocol}]")
+        if self.protocol is None:
+            return f"{name}{arrow} (paper)"
+        return f"{name}{arrow} [{self.protocol}" + (f", {self.dataset}]" if self.dataset else "]")
 
 
 @dataclass(frozen=True)
@@ -133,44 +151,70 @@ def _rows(names: list[str]) -> str:
     return ("row " if len(names) == 1 else "rows ") + ", ".join(names)
 
 
-def build_table(name: str, records: Sequence[dict[str, Any]]) -> Table:
-    """The table ``name`` from result ``records`` and the paper's numbers (module docstring)."""
+def measured_dataset(rec: dict[str, Any], spec: TableSpec) -> str | None:
+    """The data set a result line measured, when the line belongs in table ``spec``."""
+    exp = rec.get(R.KEY_EXPERIMENT)
+    if exp == spec.experiment:
+        return rec.get(R.KEY_DATASET) or spec.dataset
+    if exp not in spec.families or not isinstance(rec.get(R.KEY_DATASET), str):
+        return None
+    ds = rec[R.KEY_DATASET]
+    # A data set with its own table in this family (faceforensics in a `benchmark` line)
+    # belongs there; any other data set (shapes) is shown in every table of the family.
+    elsewhere = {t.dataset for t in TABLES.values() if t is not spec and exp in t.families}
+    return None if ds != spec.dataset and ds in elsewhere else ds
+
+
+def build_table(name: str, records: Sequence[dict[str, Any]], dataset: str | None = None
+                ) -> Table:
+    """The table ``name`` from result ``records`` and the paper's numbers (module docstring);
+    ``dataset`` keeps only the lines measured on that data set."""
     spec = get_table(name)
     paper = [r for r in reported(spec.table_id) if r.metric in spec.metrics]
-    mine = [r for r in records if r.get(R.KEY_EXPERIMENT) == spec.experiment
-            and r.get(R.KEY_METRIC) in spec.metrics]
+    mine: list[tuple[str | None, dict[str, Any]]] = []
+    for r in records:
+        ds = measured_dataset(r, spec) if r.get(R.KEY_METRIC) in spec.metrics else None
+        if ds is not None and (dataset is None or ds == dataset):
+            own = ds == spec.dataset or spec.row_field == R.KEY_DATASET
+            mine.append((None if own else ds, r))
     notes: list[str] = []
-    placed = [r for r in mine if isinstance(r.get(spec.row_field), str) and r[spec.row_field]]
-    if len(placed) < len(mine):
-        notes.append(f"{len(mine) - len(placed)} result line(s) of experiment "
-                     f"{spec.experiment!r} have no {spec.row_field!r} and are not shown")
-    mine = placed
+    unplaced: dict[str, int] = {}
+    for _, r in mine:
+        if not (isinstance(r.get(spec.row_field), str) and r[spec.row_field]):
+            unplaced[r[R.KEY_EXPERIMENT]] = unplaced.get(r[R.KEY_EXPERIMENT], 0) + 1
+    notes += [f"{n} result line(s) of experiment {exp!r} have no {spec.row_field!r} and are "
+              "not shown" for exp, n in unplaced.items()]
+    mine = [(d, r) for d, r in mine if isinstance(r.get(spec.row_field), str)
+            and r[spec.row_field]]
 
     columns: list[Column] = []
     for metric in spec.metrics:
         if any(r.metric == metric for r in paper):
             columns.append(Column(metric, None))
-        protocols = sorted({r[R.KEY_PROTOCOL] for r in mine if r[R.KEY_METRIC] == metric})
-        columns.extend(Column(metric, p) for p in protocols)
-    index = {(c.metric, c.protocol): i for i, c in enumerate(columns)}
+        keys = {(d is not None, d or "", r[R.KEY_PROTOCOL]) for d, r in mine
+                if r[R.KEY_METRIC] == metric}
+        columns.extend(Column(metric, p, d or None) for _, d, p in sorted(keys))
+    index = {(c.metric, c.protocol, c.dataset): i for i, c in enumerate(columns)}
 
     rows: dict[str, str] = {}
     for r in paper:
         rows.setdefault(r.row_key, r.row)
-    for key in sorted({r[spec.row_field] for r in mine} - set(rows)):
+    for key in sorted({r[spec.row_field] for _, r in mine} - set(rows)):
         rows[key] = key
 
     cells: dict[tuple[str, int], Cell] = {}
     for r in paper:
-        cells[(r.row_key, index[(r.metric, None)])] = _reported_cell(r)
+        cells[(r.row_key, index[(r.metric, None, None)])] = _reported_cell(r)
     by_cell: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for r in mine:
-        column = index[(r[R.KEY_METRIC], r[R.KEY_PROTOCOL])]
+    for d, r in mine:
+        column = index[(r[R.KEY_METRIC], r[R.KEY_PROTOCOL], d)]
         by_cell.setdefault((r[spec.row_field], column), []).append(r)
+    shown: dict[tuple[str, int], dict[str, Any]] = {}
     for where, recs in by_cell.items():
         # the latest by timestamp (ISO 8601 UTC strings sort in time order); ties: file order
         order = sorted(range(len(recs)), key=lambda i: (str(recs[i].get(R.KEY_TIMESTAMP, "")), i))
         latest = recs[order[-1]]
+        shown[where] = latest
         cells[where] = _measured_cell(latest)
         if len(recs) > 1:
             notes.append(f"{rows[where[0]]} / {columns[where[1]].label}: {len(recs)} result "
@@ -187,13 +231,19 @@ def build_table(name: str, records: Sequence[dict[str, Any]]) -> Table:
     if unstated:
         legend.append(f"{REPORTED_MARK} {_rows(unstated)}: the paper does not say who measured "
                       f"{'it' if len(unstated) == 1 else 'them'}")
+    experiments = ", ".join(repr(e) for e in dict.fromkeys(r[R.KEY_EXPERIMENT] for _, r in mine))
     legend.append(f"METRIC [protocol]: measured by vidbench under that named protocol, from "
-                  f"result lines with experiment {spec.experiment!r} (± std over runs where the "
+                  f"result lines with experiment {experiments} (± std over runs where the "
                   f"protocol repeats)" if mine else
-                  f"no result lines with experiment {spec.experiment!r}: nothing measured yet")
+                  f"no result lines with experiment {spec.experiment!r}"
+                  + "".join(f" or {f!r}" for f in spec.families) + ": nothing measured yet")
+    if any(c.dataset for c in columns):
+        legend.append(f"METRIC [protocol, dataset]: measured on that data set, not on the "
+                      f"paper's ({spec.dataset}): compare it only within its column")
     if any(c.kind == "measured" and OVERRIDE_MARK in c.text for c in cells.values()):
         legend.append(f"{OVERRIDE_MARK} sample counts differ from the protocol's: not comparable "
                       "with numbers under it")
+    legend += count_notes(columns, rows, shown)
     legend.append(f"{MISSING} not reported / not measured")
     return Table(spec, columns, list(rows.items()), cells, legend, notes)
 
@@ -225,21 +275,12 @@ def render_text(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_csv(table: Table) -> str:
-    header, body = _grid(table, empty="")
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(body)
-    return buf.getvalue()
-
-
 def table_dict(table: Table) -> dict[str, Any]:
     return {
         "table": table.spec.name, "title": table.spec.title, "paper_table": table.spec.table_id,
         "experiment": table.spec.experiment, "row_field": table.spec.row_field,
         "columns": [{"label": c.label, "metric": c.metric, "protocol": c.protocol,
-                     "kind": c.kind} for c in table.columns],
+                     "dataset": c.dataset, "kind": c.kind} for c in table.columns],
         "rows": [{"key": key, "label": label,
                   "cells": [{"text": c.text, "kind": c.kind, "value": c.value, "std": c.std,
                              "provenance": c.provenance}
@@ -249,10 +290,12 @@ def table_dict(table: Table) -> dict[str, Any]:
 
 
 def render(table: Table, fmt: str = "text") -> str:
-    if fmt == "markdown":
+    if fmt in ("markdown", "md"):
         return render_markdown(table)
     if fmt == "csv":
         return render_csv(table)
+    if fmt == "latex":
+        return render_latex(table)
     if fmt == "json":
         return json.dumps(table_dict(table), ensure_ascii=False, indent=1) + "\n"
     if fmt == "text":
@@ -267,7 +310,8 @@ def list_tables() -> str:
         rows = list(dict.fromkeys(r.row_key for r in reported(spec.table_id)))
         names = ", ".join((spec.name, *spec.aliases))
         out.append(f"{names}: {spec.title}\n"
-                   f"    result lines: experiment={spec.experiment!r}, row from "
-                   f"{spec.row_field!r}, metrics {', '.join(spec.metrics)}\n"
+                   f"    result lines: experiment={spec.experiment!r}"
+                   + "".join(f" or {f!r} (with dataset)" for f in spec.families)
+                   + f", row from {spec.row_field!r}, metrics {', '.join(spec.metrics)}\n"
                    f"    paper rows ({spec.row_field}): {', '.join(rows)}")
     return "\n".join(out) + "\n"

@@ -1,4 +1,8 @@
-"""`vidbench table NAME`: one of the paper's tables from result lines and reported numbers."""
+"""`vidbench table NAME`: one of the paper's tables from result lines and reported numbers.
+
+The rendered table goes to stdout (or ``--out``) and is also saved as
+``<results folder>/tables/NAME[-DATASET].<ext>`` (``results/tables/`` by default; ``--no-save``
+turns that off)."""
 from __future__ import annotations
 
 import argparse
@@ -11,15 +15,25 @@ DEFAULT_RESULTS = "results"
 MAX_PROBLEMS_SHOWN = 10
 
 
+def save_dir(paths: list[str], given: str | None) -> str:
+    """Where rendered tables are saved: ``given``, else ``tables/`` in the results folder."""
+    if given:
+        return given
+    first = paths[0] if paths else DEFAULT_RESULTS
+    return os.path.join(first if os.path.isdir(first) else os.path.dirname(first) or ".",
+                        "tables")
+
+
 def run(args: argparse.Namespace) -> int:
     from vidbench.fileio import atomic_write_text
     from vidbench.results import read_many
-    from vidbench.tables import build_table, get_table, list_tables, render
+    from vidbench.tables import EXTENSIONS, build_table, get_table, list_tables, render
 
+    saved = None
     if args.name == "list":
         text = list_tables()
     else:
-        get_table(args.name)                      # an unknown name fails before any reading
+        spec = get_table(args.name)               # an unknown name fails before any reading
         paths = args.results
         if paths is None:
             paths = [DEFAULT_RESULTS] if os.path.isdir(DEFAULT_RESULTS) else []
@@ -29,11 +43,18 @@ def run(args: argparse.Namespace) -> int:
         if len(problems) > MAX_PROBLEMS_SHOWN:
             print(f"vidbench table: warning: {len(problems) - MAX_PROBLEMS_SHOWN} more line(s) "
                   "not read", file=sys.stderr)
-        text = render(build_table(args.name, records), args.format)
+        text = render(build_table(args.name, records, dataset=args.dataset), args.format)
+        if not args.no_save:
+            stem = spec.name + (f"-{args.dataset}" if args.dataset else "")
+            saved = os.path.join(save_dir(paths, args.save_dir),
+                                 f"{stem}.{EXTENSIONS[args.format]}")
+            atomic_write_text(saved, text)
     if args.out:
         atomic_write_text(args.out, text)
     else:
         sys.stdout.write(text)
+    if saved:
+        print(f"vidbench table: saved {saved}", file=sys.stderr)
     return 0
 
 
@@ -49,12 +70,20 @@ def register(subparsers) -> None:
                     "Reads result lines (JSONL) and recomputes nothing. Measured cells come from "
                     "lines whose `experiment` is the table's; `vidbench table list` shows each "
                     "table's experiment and row names.",
-        example="vidbench table ablation --results results/ablation.jsonl --format markdown")
+        example="vidbench table ablation --results results/ablation.jsonl --format md\n"
+                "vidbench table fvd --dataset shapes --format latex")
     p.add_argument("name", choices=names, metavar="NAME",
                    help=f"table: {', '.join(names)}")
     p.add_argument("--results", nargs="+", metavar="PATH",
                    help=f"results files or folders (every *.jsonl below); default: "
                         f"{DEFAULT_RESULTS}/ when it exists")
-    p.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    p.add_argument("--dataset", metavar="D",
+                   help="only lines measured on data set D (e.g. shapes, ucf101)")
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="output format (md = markdown)")
+    p.add_argument("--save-dir", metavar="DIR",
+                   help="where the rendered table is also saved (default: tables/ in the "
+                        "results folder)")
+    p.add_argument("--no-save", action="store_true", help="do not save the rendered table")
     p.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead of stdout")
     p.set_defaults(func=run)

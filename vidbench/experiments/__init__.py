@@ -1,0 +1,19 @@
+"""The paper's experiments as data, and the runner that trains, samples, scores and records
+them (``vidbench run ablation|benchmark|prediction|cross-domain|diversity``).
+
+* :mod:`vidbench.experiments.specs`: which rows, metrics, protocols and seeds each table has;
+* :mod:`vidbench.experiments.scales`: how big (``tiny`` on a CPU, ``paper``);
+* :mod:`vidbench.experiments.cells`: cells and their content keys, sharding;
+* :mod:`vidbench.experiments.artifacts`: image generator, PCA and motion runs, built or reused;
+* :mod:`vidbench.experiments.evaluation`: scoring a cell;
+* :mod:`vidbench.experiments.diversity`: the motion-diversity metric (App. D);
+* :mod:`vidbench.experiments.runner`: :func:`run_experiment` and one function per experiment.
+"""
+from vidbench.experiments.runner import (run_ablation, run_benchmark, run_cross_domain,
+                                         run_diversity, run_experiment, run_prediction)
+from vidbench.experiments.scales import SCALES, Scale, scale_with
+from vidbench.experiments.specs import EXPERIMENT_NAMES, ExperimentSpec, experiment_spec
+
+__all__ = ["run_experiment", "run_ablation", "run_benchmark", "run_prediction",
+           "run_cross_domain", "run_diversity", "SCALES", "Scale", "scale_with",
+           "EXPERIMENT_NAMES", "ExperimentSpec", "experiment_spec"]

@@ -1,0 +1,257 @@
+"""Run an experiment: plan its cells, skip the finished ones, build, sample, score, append.
+
+The flow of one cell (:mod:`vidbench.experiments.cells` for the keys): the image generator of
+its slot is trained or reused, its PCA basis computed or reused, the motion generator trained,
+resumed or reused, then every result line the cell still lacks is computed
+(:mod:`vidbench.experiments.evaluation`) and appended to the results store
+(:func:`vidbench.results.append_result`, atomic, one line per number). A result line is
+*done* when the store holds a line with its ``cell_key``; a metric that was skipped (missing
+weights) writes no line, is recorded with its reason in the report and in
+``WORK/cells/<cell key>.json``, and is tried again next time. ``shard=(i, n)`` runs cells
+``i, i + n, …`` of the planned list, so n cluster jobs cover every cell once and meet in one
+store; ``dry_run`` returns the plan (cells, configs, keys, what is done) and computes nothing.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from vidbench import results as R
+from vidbench.experiments.cells import Cell, plan_cells, shard_cells
+from vidbench.experiments.scales import Scale, scale_with
+from vidbench.experiments.specs import experiment_spec
+
+RESULTS_DIR = Path("results")
+REPORT_FORMAT = "vidbench-experiment-run/1"
+
+
+def default_results(experiment: str) -> Path:
+    return RESULTS_DIR / f"{experiment}.jsonl"
+
+
+def default_work() -> Path:
+    from vidbench.paths import home
+
+    return home() / "runs"
+
+
+def done_keys(results: Path) -> tuple[set[str], list[str]]:
+    """``cell_key`` of every line of ``results`` (none when absent) and the unread lines."""
+    if not results.exists():
+        return set(), []
+    records, problems = R.read_results(results)
+    return {r["cell_key"] for r in records if isinstance(r.get("cell_key"), str)}, \
+        [str(p) for p in problems]
+
+
+def write_cell_status(work: Path, cell: Cell, entry: dict[str, Any]) -> Path:
+    """``WORK/cells/<key>.json``: what the last run of a cell did, skipped metrics and their
+    reasons included (they write no result line)."""
+    import json
+
+    from vidbench.experiments.cells import KEY_CHARS
+    from vidbench.fileio import atomic_write_text
+    from vidbench.provenance import provenance
+
+    path = work / "cells" / f"{cell.key[:KEY_CHARS]}.json"
+    atomic_write_text(path, json.dumps({"key": cell.key, **entry, **provenance()}, indent=1,
+                                       default=str) + "\n")
+    return path
+
+
+def _real_cache_key(cell: Cell, protocol: str, scale: Scale, root: str | None) -> str:
+    """The FVD reference-statistics cache key of the cell's real clips (``"unavailable: …"``
+    when it cannot be formed, e.g. the I3D weights are missing)."""
+    from metrics.extractors import build_extractor
+    from metrics.protocols import get_protocol
+    from vidbench.errors import VidbenchError
+    from vidbench.evaluate import _key_seed, open_drawn_source, reference_key, select_clips
+
+    try:
+        proto = get_protocol(protocol)
+        real = open_drawn_source(cell.data_spec, proto.real, seed=scale.eval_seed, root=root)
+        real = select_clips(real, scale.num_real or proto.real.num, proto.real,
+                            seed=scale.eval_seed, role="real")
+        extractor = build_extractor(proto.extractor, **proto.extractor_kwargs())
+        return reference_key(real, extractor, proto, _key_seed(proto.real, scale.eval_seed))[0]
+    except VidbenchError as exc:
+        return f"unavailable: {exc}"
+
+
+def describe_cell(cell: Cell, done: set[str], shard: int, scale: Scale,
+                  root: str | None) -> dict[str, Any]:
+    """What the dry run prints for one cell."""
+    from vidbench.experiments.artifacts import MOTION_DONE
+    from vidbench.pca import PCA_META
+    from vidbench.train_image import GENERATOR_JSON
+
+    out: dict[str, Any] = {
+        "cell": cell.id, "key": cell.key, "shard": shard, "row": cell.row.key,
+        "kind": cell.row.kind, "seed": cell.seed, "data": cell.data_spec,
+        "data_fingerprint": cell.data_fingerprint, "model_key": cell.model_key,
+        "status": "done" if all(r.key in done for r in cell.results) else (
+            "partial" if any(r.key in done for r in cell.results) else "todo"),
+        "results": [{"cell": r.cell, "metric": r.metric, "protocol": r.protocol,
+                     "counts": dict(r.counts), "key": r.key, "done": r.key in done}
+                    for r in cell.results]}
+    if cell.row.kind == "source":
+        out["source"] = cell.row.source
+    if cell.motion is not None:
+        out["image"] = {**cell.image.describe(), "exists": (cell.image.dir / GENERATOR_JSON)
+                        .is_file() if cell.image.file is None else True}
+        out["pca"] = {"key": cell.pca.key, "dir": str(cell.pca.dir),
+                      "num_samples": cell.pca.num_samples,
+                      "exists": (cell.pca.dir / PCA_META).is_file()}
+        out["motion"] = {"dir": str(cell.motion_dir), "config": cell.motion.to_dict(),
+                         "exists": (cell.motion_dir / MOTION_DONE).is_file()}
+    fvd = sorted({r.protocol for r in cell.results if r.metric == "fvd"})
+    if fvd:
+        out["fvd_real_stats_cache_keys"] = {p: _real_cache_key(cell, p, scale, root) for p in fvd}
+    return out
+
+
+def _build(cell: Cell, *, device: str, progress: bool, log: Callable[[str], None]
+           ) -> dict[str, Any]:
+    """Image generator, PCA and motion run of a trained cell; what was reused."""
+    from vidbench.config import with_overrides
+    from vidbench.experiments.artifacts import ensure_image, ensure_motion, ensure_pca
+
+    generator, image_reused = ensure_image(cell.image, device=device, progress=progress, log=log)
+    pca, pca_reused = ensure_pca(cell.pca, generator, device=device, progress=progress, log=log)
+    cfg = with_overrides(cell.motion, {"generator": str(Path(generator).resolve()),
+                                       "pca": str(Path(pca).resolve()), "device": device})
+    _, motion_reused = ensure_motion(cfg, cell.motion_dir, cell.model_key, progress=progress,
+                                     log=log)
+    return {"image": {"key": cell.image.key, "file": str(generator), "reused": image_reused},
+            "pca": {"key": cell.pca.key, "dir": str(pca), "reused": pca_reused},
+            "motion": {"key": cell.model_key, "dir": str(cell.motion_dir),
+                       "reused": motion_reused}}
+
+
+def _record(cell: Cell, plan, rec: dict[str, Any], scale: Scale, built: dict[str, Any],
+            device: str) -> dict[str, Any]:
+    rec = {k: v for k, v in rec.items() if k != "status"}
+    rec.update({R.KEY_EXPERIMENT: cell.experiment, R.KEY_DATASET: cell.dataset,
+                cell.row_field: plan.row, R.KEY_CELL: plan.cell, "cell_key": plan.key,
+                "train_seed": cell.seed, "preset": scale.name,
+                "experiment_scale": scale.describe(),
+                "model": {"kind": cell.row.kind, "key": cell.model_key, **built}})
+    return R.complete_record(rec, device)
+
+
+def run_experiment(
+    name: str,                                  # ablation | benchmark | prediction | ...
+    dataset: str = "shapes",                    # data set name or source spec
+    *,
+    preset: str = "tiny",                       # experiments.scales.SCALES
+    settings: Mapping[str, Any] | None = None,  # scale overrides (scales.scale_with)
+    root: str | None = None,                    # data set root for data set names
+    work_dir: str | Path | None = None,         # artefacts (default $VIDBENCH_HOME/runs)
+    results: str | Path | None = None,          # results store (default results/NAME.jsonl)
+    rows: tuple[str, ...] | None = None,        # only these rows
+    seeds: tuple[int, ...] | None = None,       # training seeds (default: the spec's)
+    methods: Mapping[str, str] | None = None,   # benchmark: extra rows from clip sources
+    generators: Mapping[str, str] | None = None,  # image slot -> given generator file
+    shard: tuple[int, int] = (0, 1),            # run cells i, i+n, ... of the plan
+    dry_run: bool = False,                      # plan only
+    device: str = "cpu",
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run (or plan) an experiment; returns a report, one JSON-able object: ``experiment``,
+    ``dataset``, ``preset``, ``table`` (the ``vidbench table`` name that renders it),
+    ``results`` and ``work`` (paths), ``shard``, ``num_cells``, ``num_in_shard``,
+    ``problems`` (unreadable lines of the results store), ``appended`` (lines written),
+    ``seconds`` and ``cells``: per cell its ``cell`` id, ``key``, ``status`` (``done``,
+    ``incomplete``: a metric was skipped, ``done before``), ``metrics`` (``status`` ``ok``
+    with ``value`` and ``overrides``, or ``skipped`` with ``reason``) and ``built`` (the
+    image generator, PCA and motion run with their keys, paths and whether each was reused).
+    With ``dry_run`` the cells are the plan (:func:`describe_cell`) and nothing is computed
+    or written."""
+    t0 = time.time()
+    spec = experiment_spec(name, dataset, rows=rows, seeds=seeds, methods=methods)
+    scale = scale_with(preset, settings)
+    work = Path(work_dir) if work_dir is not None else default_work()
+    store = Path(results) if results is not None else default_results(spec.name)
+    cells = plan_cells(spec, dataset, scale, work=work, root=root, generators=generators)
+    mine = shard_cells(cells, shard)
+    done, problems = done_keys(store)
+    report: dict[str, Any] = {
+        "format": REPORT_FORMAT, "experiment": spec.name, "title": spec.title,
+        "table": spec.table, "dataset": dataset, "preset": scale.name,
+        "settings": dict(settings or {}), "results": str(store), "work": str(work),
+        "shard": f"{shard[0]}/{shard[1]}", "num_cells": len(cells), "num_in_shard": len(mine),
+        "problems": problems, "dry_run": dry_run}
+    if dry_run:
+        report["scale"] = scale.describe()
+        report["cells"] = [describe_cell(c, done, cells.index(c) % shard[1], scale, root)
+                           for c in mine]
+        return report
+    report["cells"], appended = [], 0
+    for cell in mine:
+        todo = [r for r in cell.results if r.key not in done]
+        entry: dict[str, Any] = {"cell": cell.id, "key": cell.key, "metrics": []}
+        report["cells"].append(entry)
+        if not todo:
+            entry["status"] = "done before"
+            log(f"{cell.id}: done before, skipped")
+            continue
+        log(f"{cell.id}: {len(todo)} result(s) to compute")
+        built = _build(cell, device=device, progress=progress, log=log) \
+            if cell.row.kind == "train" else {}
+        from vidbench.experiments.evaluation import evaluate_cell
+
+        for plan, rec in evaluate_cell(cell, todo, scale, work=work, root=root, device=device,
+                                       progress=progress):
+            item = {"cell": plan.cell, "metric": plan.metric, "protocol": plan.protocol}
+            if rec.get("status") == "skipped":
+                entry["metrics"].append({**item, "status": "skipped", "reason": rec["reason"]})
+                log(f"  {plan.metric} [{plan.protocol}] skipped: {rec['reason']}")
+                continue
+            R.append_result(store, _record(cell, plan, rec, scale, built, device))
+            appended += 1
+            done.add(plan.key)
+            entry["metrics"].append({**item, "status": "ok", "value": rec["value"],
+                                     "overrides": rec.get("overrides") or {}})
+            log(f"  {plan.metric} [{plan.protocol}] = {rec['value']:.6g}")
+        entry["status"] = "done" if all(r.key in done for r in cell.results) else "incomplete"
+        entry["built"] = built
+        write_cell_status(work, cell, entry)
+    report["appended"] = appended
+    report["seconds"] = round(time.time() - t0, 3)
+    return report
+
+
+def run_ablation(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
+    """Tab. 5's UCF-101 ablation (w/o Eqn. 2, w/o D_I, w/o D_V, Full-128, Full-256) on
+    ``dataset``: :func:`run_experiment` ``("ablation", dataset, **kwargs)``."""
+    return run_experiment("ablation", dataset, **kwargs)
+
+
+def run_benchmark(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
+    """Tab. 2 / Tab. 3 rows of ``dataset`` (Ours; GT on FaceForensics; ``methods=`` adds
+    given clips): :func:`run_experiment` ``("benchmark", dataset, **kwargs)``."""
+    return run_experiment("benchmark", dataset, **kwargs)
+
+
+def run_prediction(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
+    """Tab. 3's video prediction (PSNR/SSIM of Ours and Up-B):
+    :func:`run_experiment` ``("prediction", dataset, **kwargs)``."""
+    return run_experiment("prediction", dataset, **kwargs)
+
+
+def run_cross_domain(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
+    """Tab. 5's cross-domain ablation (ACD) with the motion diversity of each variant:
+    :func:`run_experiment` ``("cross-domain", dataset, **kwargs)``."""
+    return run_experiment("cross-domain", dataset, **kwargs)
+
+
+def run_diversity(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
+    """App. D's motion diversity, Full vs w/o L_mi: :func:`run_experiment`
+    ``("diversity", dataset, **kwargs)``."""
+    return run_experiment("diversity", dataset, **kwargs)
+
+
+__all__ = ["run_experiment", "run_ablation", "run_benchmark", "run_prediction",
+           "run_cross_domain", "run_diversity", "default_results", "default_work", "done_keys"]
