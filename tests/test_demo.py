@@ -1,59 +1,84 @@
-"""`vidbench demo`: the shapes data set inspected, with a sample animation, grid and summary."""
+"""`vidbench demo`: the context-row models, the table, the CLI, and the quick run end to end."""
 import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
-from vidbench.cli import build_parser, main
-from vidbench.data.shapes import MOTIONS, make_shapes
-from vidbench.demo import run_demo
+from models.motion import MotionGenerator
+from vidbench import results as R
+from vidbench.cli import build_parser
+from vidbench.demo_models import RandomWalkMotion, random_walk_model, untrained_model
+from vidbench.demo_output import ROW_LABELS, format_table
+from vidbench.sample import VideoModel
+from vidbench.train_motion import derive_seed
 
 
-def test_quick_demo_writes_the_files(tmp_path):
-    out = tmp_path / "demo"
-    summary = run_demo(out, quick=True, seed=2, progress=False)
-    assert summary["num_videos"] == 28 and summary["frames_per_video"] == 8
-    assert summary["total_frames"] == 28 * 8
-    assert summary["motion_classes"] == list(MOTIONS)
-    assert summary["videos_per_motion"] == {m: 4 for m in MOTIONS}
-    assert sum(summary["videos_per_shape"].values()) == 28
-
-    loaded = json.loads((out / "summary.json").read_text())
-    assert loaded["dataset"]["fingerprint"] == make_shapes(num_videos=28, length=8, seed=2).fingerprint
-    assert loaded["samples"]["grid"] == str(out / "grid.png")
-
-    # grid.png: 7 rows (one video per motion class) x 8 frames of 64x64 with 2-pixel padding,
-    # and its tiles are the data set's frames
-    grid = np.asarray(Image.open(out / "grid.png"))
-    assert grid.shape == (7 * 66 + 2, 8 * 66 + 2, 3)
-    src = make_shapes(num_videos=28, length=8, seed=2)
-    np.testing.assert_array_equal(grid[2 + 66 * 3: 66 + 66 * 3, 2 + 66 * 5: 66 + 66 * 5], src[3][5])
-
-    # samples.gif: 8 frames, 2 rows x 7 columns of tiles
-    with Image.open(out / "samples.gif") as gif:
-        assert gif.n_frames == 8 and gif.size == (7 * 66 + 2, 2 * 66 + 2)
-    assert sorted(p.name for p in out.iterdir()) == ["grid.png", "samples.gif", "summary.json"]
+def test_random_walk_matches_numpy():
+    rng = np.random.default_rng(0)
+    d, k, n = 6, 3, 5
+    comp = np.linalg.qr(rng.normal(size=(d, d)))[0][:k]
+    stdev = rng.uniform(0.5, 2, k)
+    w1 = rng.normal(size=(2, d))
+    eps = rng.normal(size=(2, n - 1, d))
+    walk = RandomWalkMotion(torch.tensor(comp), torch.tensor(stdev), sigma=0.3)
+    got = walk(torch.tensor(w1, dtype=torch.float32), n,
+               eps=torch.tensor(eps, dtype=torch.float32)).latents.numpy()
+    want = np.empty((2, n, d))
+    want[:, 0] = w1
+    for t in range(1, n):               # w_t = w_{t-1} + σ Σ_k ε_k s_k c_k
+        want[:, t] = want[:, t - 1] + 0.3 * (eps[:, t - 1, :k] * stdev) @ comp
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    # every step lies in the span of the PCA components
+    steps = np.diff(got, axis=1).reshape(-1, d)
+    np.testing.assert_allclose(steps @ comp.T @ comp, steps, atol=1e-5)
+    with pytest.raises(ValueError):
+        walk(torch.zeros(2, d), n, eps=torch.zeros(2, n, d))
 
 
-def test_full_demo_finishes_in_seconds(tmp_path):
-    summary = run_demo(tmp_path, progress=False)
-    assert summary["num_videos"] == 256 and summary["frames_per_video"] == 16
-    assert summary["resolution"] == [64, 64]
-    assert summary["seconds"]["total"] < 30
+def _model(seed=5):
+    motion = MotionGenerator(8, 4, 3, generator=torch.Generator().manual_seed(seed))
+    comp = torch.linalg.qr(torch.randn(8, 8, generator=torch.Generator().manual_seed(1)))[0]
+    motion.set_pca(comp[:3], torch.ones(3))
+    return VideoModel(image=None, motion=motion, n_frames=4,
+                      info={"motion": {"file": "run/checkpoint-latest.pt"}})
 
 
-def test_cli(tmp_path, capsys):
-    out = tmp_path / "d"
-    assert main(["demo", "--out", str(out), "--quick", "--seed", "1", "--no-progress"]) == 0
-    text = capsys.readouterr().out
-    assert "28 videos x 8 frames at 64x64" in text
-    for name in ("samples.gif", "grid.png", "summary.json"):
-        assert str(out / name) in text and (out / name).is_file()
-    assert json.loads((out / "summary.json").read_text())["dataset"]["seed"] == 1
+def test_untrained_is_the_training_initialisation():
+    trained = _model(seed=5)
+    with torch.no_grad():
+        for p in trained.motion.parameters():
+            p.add_(1.0)                 # "training" moved every weight
+    fresh = untrained_model(trained, seed=3)
+    want = MotionGenerator(8, 4, 3, generator=torch.Generator().manual_seed(
+        derive_seed(3, "init")))
+    for (name, a), b in zip(fresh.motion.state_dict().items(), want.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)
+    torch.testing.assert_close(fresh.motion.pca_comp, trained.motion.pca_comp)
+    assert fresh.info["motion"]["kind"] == "untrained"
+    # the trained model is left as it was
+    assert not torch.equal(trained.motion.w, want.w)
+    walk = random_walk_model(trained, sigma=0.2)
+    assert walk.motion.latent_dim == 8 and walk.info["motion"]["sigma"] == 0.2
 
 
-def test_cli_help_and_bad_seed(capsys):
+def test_table_has_every_row_and_the_skips(tmp_path):
+    path = tmp_path / "r.jsonl"
+    for i, row in enumerate(("full", "untrained", "real-vs-real")):
+        rec = {"metric": "fvd", "protocol": "mocogan-hd", "value": 10.0 * i + 1.5,
+               "variant": row, "experiment": "demo", "num_fake": 8, "num_real": 8}
+        R.append_result(path, R.complete_record(rec))
+    text = format_table(path, {"is [mocogan-hd]": "weight file 'c3d' not found"})
+    lines = text.splitlines()
+    assert "FVD [mocogan-hd]" in lines[0]
+    row = {line.split("  ")[0]: line.split()[-1] for line in lines[2:2 + len(ROW_LABELS)]}
+    assert row[ROW_LABELS["full"]] == "1.50" and row[ROW_LABELS["untrained"]] == "11.50"
+    assert row[ROW_LABELS["real-vs-real"]] == "21.50" and row[ROW_LABELS["no-eqn2"]] == "-"
+    assert "skipped is [mocogan-hd]: weight file 'c3d' not found" in text
+
+
+def test_cli_help_and_bad_arguments(capsys):
     parser = build_parser()
     with pytest.raises(SystemExit):
         parser.parse_args(["demo", "--help"])
@@ -61,3 +86,43 @@ def test_cli_help_and_bad_seed(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["demo", "--seed", "-1"])
     assert "seed must be >= 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parser.parse_args(["demo", "--workers", "0"])
+    assert "workers must be >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_quick_demo_end_to_end(tmp_path, vidbench_home, capsys):
+    """The whole pipeline, reduced: trains, scores with the real I3D, writes every file."""
+    from vidbench.cli import main
+    from vidbench.report_browser import check_page, find_chromium, screenshot_page
+
+    if not (vidbench_home / "weights" / "i3d-kinetics-400.ckpt").exists():
+        pytest.skip("the real I3D weights are not installed (vidbench weights fetch i3d)")
+    out = tmp_path / "demo"
+    assert main(["demo", "--quick", "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    for name, path in summary["files"].items():
+        assert str(path) in printed, name
+    records, problems = R.read_results(out / "results.jsonl")
+    assert not problems
+    fvd = {r["variant"]: r for r in records if r["metric"] == "fvd"}
+    assert set(fvd) == set(ROW_LABELS)
+    for row, rec in fvd.items():
+        assert np.isfinite(rec["value"]) and rec["value"] >= 0, row
+        assert rec["num_fake"] == 16 and rec["num_real"] == 16 and rec["overrides"], row
+    # weights absent here -> listed as skipped with the reason, in the table too
+    for key, reason in summary["skipped"].items():
+        assert f"skipped {key}: {reason}" in (out / "table.txt").read_text()
+    # the pictures: 4 real + 4 generated rows of 16 frames at 64² (32² zoomed x2), padded
+    grid = np.asarray(Image.open(out / "grid.png"))
+    assert grid.shape == (8 * 66 + 2, 16 * 66 + 2, 3)
+    with Image.open(out / "samples.gif") as gif:
+        assert gif.n_frames == 16 and gif.size == (4 * 66 + 2, 2 * 66 + 2)
+    index = out / "report" / "index.html"
+    assert index.is_file()
+    if find_chromium():
+        assert check_page(index).ok
+        shot = screenshot_page(index, tmp_path / "shot.png", height=1600)
+        assert Image.open(shot).size[1] >= 1600

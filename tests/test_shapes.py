@@ -177,3 +177,43 @@ def test_motion_aliases_and_plus_lists():
     assert {a.labels(i)["motion"] for i in range(4)} == {"circular"}
     c = make_shapes(num_videos=4, length=4, resolution=32, motion="zoom+still")
     assert {c.labels(i)["motion"] for i in range(4)} == {"zoom", "still"}
+
+
+def test_scale_and_background_options():
+    """``scale`` multiplies the radius and ``background`` forces the kind; every other random
+    choice of a video is the same, and the defaults keep their fingerprint."""
+    base = make_shapes(num_videos=14, length=4, resolution=32, seed=3)
+    # the defaults, spelt out, are the same data set (same fingerprint as before the options)
+    same = make_shapes(num_videos=14, length=4, resolution=32, seed=3, scale=1.0,
+                       background="any")
+    assert same.fingerprint == base.fingerprint and same.meta == base.meta
+    big = make_shapes(num_videos=14, length=4, resolution=32, seed=3, scale=1.5,
+                      background="solid")
+    assert big.fingerprint != base.fingerprint
+    for i in range(14):
+        a, b = base.labels(i), big.labels(i)
+        assert b["size"] == pytest.approx(1.5 * a["size"])
+        assert b["background"] == "solid" and len(b["background_rgb"]) == 1
+        assert (a["shape"], a["colour"], a["motion"], a["angle"]) == \
+            (b["shape"], b["colour"], b["motion"], b["angle"])
+        assert b["background_rgb"][0] == a["background_rgb"][0]
+    # a still, centred shape covers about (1.5)² the area: count foreground pixels
+    still_a = make_shapes(num_videos=1, length=1, resolution=64, motion="still", shape="square",
+                          background="solid")
+    still_b = make_shapes(num_videos=1, length=1, resolution=64, motion="still", shape="square",
+                          scale=1.5, background="solid")
+    bg = np.asarray(still_a.labels(0)["background_rgb"][0]) * 255
+    area = [int((np.abs(s[0][0].astype(float) - bg).sum(-1) > 60).sum())
+            for s in (still_a, still_b)]
+    assert area[1] / area[0] == pytest.approx(2.25, rel=0.15)
+    grad = make_shapes(num_videos=7, length=1, resolution=32, background="gradient")
+    assert all(grad.labels(i)["background"] == "gradient" for i in range(7))
+    big_circ = make_shapes(num_videos=7, length=3, resolution=32, scale=2.0, motion="circular")
+    assert big_circ[0].shape == (3, 32, 32, 3)   # no room to orbit: still renders
+
+
+@pytest.mark.parametrize("bad", [{"scale": 0.1}, {"scale": 3}, {"scale": "big"},
+                                 {"background": "striped"}])
+def test_scale_and_background_bad_values(bad):
+    with pytest.raises(VidbenchError, match=next(iter(bad))):
+        make_shapes(num_videos=2, **bad)

@@ -1,107 +1,146 @@
-"""``vidbench demo``: build the built-in ``shapes`` data set, inspect it, write samples.
+"""``vidbench demo``: the whole pipeline on the built-in ``shapes`` set, on a CPU.
 
-Writes into ``out_dir``: ``samples.gif`` (a tiled animation, one column per motion class),
-``grid.png`` (rows = videos, columns = frames) and ``summary.json`` (one JSON object: the
-data set's description and fingerprint, counts per motion class and shape, pixel statistics,
-the files written, timings and provenance). Runs in seconds on one CPU core.
+Steps (MoCoGAN-HD, Tian et al. ICLR 2021, at the ``tiny`` preset): make ``shapes`` (a simple
+configuration: circles, squares and triangles, larger than the default, on solid backgrounds,
+so that a small StyleGAN2 learns recognisable shapes in minutes), train the image generator,
+compute the PCA of its W space, train the motion generator in the Full setting and the
+ablations (w/o Eqn. 2, w/o D_I, w/o D_V), sample, and evaluate FVD with the real I3D
+(protocol ``mocogan-hd`` with the sample counts as recorded overrides) and every other metric
+of the protocol set whose weights are present; the others are listed as skipped with the
+reason. Context rows: real vs real (another seed), the untrained motion generator, and a random
+walk in W (:mod:`vidbench.demo_models`).
+
+Two worker processes of one torch thread each do the independent work (one thread beats two
+for networks this small): the image generator trains while the real I3D statistics are
+computed; the motion variants train two at a time; the rows are scored two at a time.
+
+Writes into ``out_dir``: ``results.jsonl`` (one result line per number, experiment
+``demo``), ``table.txt``, ``samples.gif`` and ``grid.png`` (real clips above generated ones,
+rows = videos, columns = frames), ``summary.json``, ``report/`` (the HTML report, with
+``screenshot.png`` when Chromium is present) and ``work/`` (the trained models).
 """
 from __future__ import annotations
 
 import json
 import time
-from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-import numpy as np
 from tqdm import tqdm
 
-from vidbench.data.base import iter_batches
-from vidbench.data.shapes import make_shapes
-from vidbench.data.writers import write_grid, write_grid_video
+from vidbench import demo_jobs as J
+from vidbench.demo_output import (format_summary, format_table,  # noqa: F401
+                                  write_pictures, write_report)
 from vidbench.fileio import atomic_write_text
 from vidbench.provenance import provenance
 
 DEFAULT_OUT = Path("results") / "demo"
-FULL = {"num_videos": 256, "length": 16, "resolution": 64}
-QUICK = {"num_videos": 28, "length": 8, "resolution": 64}
+DATA = ("shapes:num_videos=256,length=40,resolution=32,shape=circle+square+triangle,"
+        "scale=1.5,background=solid")
+VARIANTS = {"full": (), "no-eqn2": ("no-residual",), "no-image-disc": ("no-image-disc",),
+            "no-video-disc": ("no-video-disc",)}
+FULL = {"image_steps": 2500, "motion_steps": 120, "num_eval": 96, "pca_samples": 5000}
+QUICK = {"image_steps": 100, "motion_steps": 3, "num_eval": 16, "pca_samples": 2000}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                               initializer=J.init_worker)
+
+
+def _gather(futures: dict, desc: str, progress: bool) -> dict[str, Any]:
+    out = {}
+    for key, fut in tqdm(list(futures.items()), desc=desc, unit="job", disable=not progress):
+        out[key] = fut.result()
+    return out
 
 
 def run_demo(out_dir: str | Path = DEFAULT_OUT, quick: bool = False, seed: int = 0,
-             progress: bool = True) -> dict[str, Any]:
-    """Make ``shapes``, inspect every clip, write the sample files; return the summary."""
-    out_dir = Path(out_dir)
-    options = {**(QUICK if quick else FULL), "seed": seed}
-    start = time.perf_counter()
-    source = make_shapes(**options)
+             progress: bool = True, workers: int = 2,
+             log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run the whole demo (module docstring); return the summary (also in summary.json)."""
+    t0 = time.time()
+    out = Path(out_dir)
+    work = out / "work"
+    sizes = QUICK if quick else FULL
+    data = f"{DATA},seed={seed}"
+    real = f"{data}"                         # scored against; real-vs-real uses seed + 1000
+    other = data.replace(f"seed={seed}", f"seed={seed + 1000}")
+    n = sizes["num_eval"]
+    results = out / "results.jsonl"
+    if results.exists():
+        results.unlink()                     # one demo run, one table
+    if work.exists():                        # the demo always trains from scratch
+        import shutil
 
-    # Inspect: decode every clip through the clip contract and gather statistics.
-    frames = 0
-    pixel_sum = np.zeros(3)
-    pixel_sq = np.zeros(3)
-    batches = iter_batches(source, batch_size=32)
-    for batch in tqdm(batches, total=-(-len(source) // 32), desc="shapes", unit="batch",
-                      disable=not progress, leave=False):
-        frames += batch.shape[0] * batch.shape[1]
-        x = batch.reshape(-1, 3).astype(np.float64)
-        pixel_sum += x.sum(axis=0)
-        pixel_sq += (x ** 2).sum(axis=0)
-    npix = frames * source.resolution ** 2
-    mean = pixel_sum / npix
-    std = np.sqrt(np.maximum(pixel_sq / npix - mean ** 2, 0))
-    labels = [source.labels(i) for i in range(len(source))]
-    inspect_s = time.perf_counter() - start
+        shutil.rmtree(work)
+    timings: dict[str, float] = {}
 
-    # Samples: the first 2*len(MOTIONS) videos cycle through the motion classes twice, so a
-    # grid with one column per class shows two examples of each.
-    classes = source.motions
-    n_show = min(len(source), 2 * len(classes))
-    shown = np.stack([source[i] for i in range(n_show)])
-    gif = write_grid_video(out_dir / "samples.gif", shown, ncols=min(len(classes), n_show), fps=8)
-    n_rows = min(len(source), len(classes))
-    grid = write_grid(out_dir / "grid.png", shown[:n_rows], pad=2)
+    with _pool(workers) as pool:
+        log(f"[1/5] image generator ({sizes['image_steps']} steps) and the real I3D statistics")
+        t = time.time()
+        futs = {"image": pool.submit(J.train_image_job, data, sizes["image_steps"], seed,
+                                     str(work / "image"), progress),
+                "real": pool.submit(J.eval_job, {"row": "real-vs-real", "kind": "source",
+                                                 "spec": other}, real, n, seed, progress)}
+        first = _gather(futs, "image + real statistics", progress)
+        generator, rows = first["image"], {"real-vs-real": first["real"]}
+        timings["image_and_real_stats"] = time.time() - t
 
-    summary: dict[str, Any] = {
-        "dataset": source.describe(),
-        "num_videos": len(source),
-        "frames_per_video": source.length,
-        "total_frames": frames,
-        "resolution": [source.resolution, source.resolution],
-        "motion_classes": list(classes),
-        "videos_per_motion": dict(Counter(lab["motion"] for lab in labels)),
-        "videos_per_shape": dict(sorted(Counter(lab["shape"] for lab in labels).items())),
-        "pixel_mean_rgb": [round(float(v), 3) for v in mean],
-        "pixel_std_rgb": [round(float(v), 3) for v in std],
-        "samples": {"gif": str(gif), "gif_videos": n_show,
-                    "gif_columns": [labels[i]["motion"] for i in range(min(len(classes), n_show))],
-                    "grid": str(grid),
-                    "grid_rows": [{"motion": labels[i]["motion"], "shape": labels[i]["shape"],
-                                   "colour": labels[i]["colour"]} for i in range(n_rows)]},
-        "quick": quick,
-        "seconds": {"generate_and_inspect": round(inspect_s, 3),
-                    "total": round(time.perf_counter() - start, 3)},
-        "provenance": provenance(),
-    }
-    summary_path = out_dir / "summary.json"
-    summary["summary"] = str(summary_path)
-    atomic_write_text(summary_path, json.dumps(summary, indent=2) + "\n")
+        log(f"[2/5] PCA of {sizes['pca_samples']} W samples")
+        t = time.time()
+        pca = J.pca_job(generator, str(work / "pca"), sizes["pca_samples"], seed, progress)
+        timings["pca"] = time.time() - t
+
+        log(f"[3/5] motion generator: {', '.join(VARIANTS)} ({sizes['motion_steps']} steps each)")
+        t = time.time()
+        runs = {v: str(work / "motion" / v) for v in VARIANTS}
+        futs = {v: pool.submit(J.train_motion_job, generator, pca, data, abl,
+                               sizes["motion_steps"], seed, runs[v], False)
+                for v, abl in VARIANTS.items()}
+        _gather(futs, "motion variants", progress)
+        timings["motion"] = time.time() - t
+
+        log(f"[4/5] scoring {len(VARIANTS) + 2} rows ({n} clips each)")
+        t = time.time()
+        jobs = {v: {"row": v, "kind": "run", "run": runs[v]} for v in VARIANTS}
+        jobs["untrained"] = {"row": "untrained", "kind": "untrained", "run": runs["full"],
+                             "seed": seed}
+        jobs["random-walk-w"] = {"row": "random-walk-w", "kind": "random-walk",
+                                 "run": runs["full"]}
+        futs = {k: pool.submit(J.eval_job, job, real, n, seed, False) for k, job in jobs.items()}
+        rows.update(_gather(futs, "FVD rows", progress))
+        timings["evaluate"] = time.time() - t
+
+    log("[5/5] table, pictures and report")
+    t = time.time()
+    from vidbench import results as R
+
+    skipped: dict[str, str] = {}
+    for row, entries in rows.items():
+        for rec in entries:
+            if rec.get("status") == "skipped":
+                skipped[f"{rec['metric']} [{rec['protocol']}]"] = rec["reason"]
+            else:
+                rec = {**rec, R.KEY_EXPERIMENT: "demo", R.KEY_DATASET: "shapes",
+                       R.KEY_VARIANT: row, "preset": "tiny", "run_dir": runs.get(row)}
+                R.append_result(results, R.complete_record(rec))
+    table = format_table(results, skipped)
+    atomic_write_text(out / "table.txt", table + "\n")
+    pictures = write_pictures(out, runs["full"], real, seed)
+    report = write_report(results, out / "report", runs, real, progress)
+    timings["outputs"] = time.time() - t
+    timings["total"] = time.time() - t0
+    summary = {"format": "vidbench-demo/2", "quick": quick, "seed": seed, "data": data,
+               "real": real, "real_vs_real": other, "sizes": sizes,
+               "random_walk_sigma": J.RANDOM_WALK_SIGMA,
+               "files": {"results": str(results), "table": str(out / "table.txt"),
+                         **pictures, **report, "image_generator": generator, "pca": pca,
+                         **{f"motion/{k}": v for k, v in runs.items()}},
+               "table": table, "skipped": skipped,
+               "seconds": {k: round(v, 1) for k, v in timings.items()}, **provenance()}
+    summary["files"]["summary"] = str(out / "summary.json")
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
     return summary
-
-
-def format_summary(summary: dict[str, Any]) -> str:
-    """A short human-readable report of :func:`run_demo`'s result."""
-    per_motion = ", ".join(f"{m} {n}" for m, n in summary["videos_per_motion"].items())
-    h, w = summary["resolution"]
-    return "\n".join([
-        f"shapes data set (fingerprint {summary['dataset']['fingerprint'][:12]}): "
-        f"{summary['num_videos']} videos x {summary['frames_per_video']} frames at {h}x{w}",
-        f"  motion classes ({len(summary['motion_classes'])}): {per_motion}",
-        f"  shapes: {', '.join(f'{k} {v}' for k, v in summary['videos_per_shape'].items())}",
-        f"  pixel mean RGB {summary['pixel_mean_rgb']}, std {summary['pixel_std_rgb']}",
-        f"wrote {summary['samples']['gif']}  (animation, {summary['samples']['gif_videos']} videos, "
-        f"one column per motion class)",
-        f"wrote {summary['samples']['grid']}  (rows = videos, columns = frames)",
-        f"wrote {summary['summary']}",
-        f"done in {summary['seconds']['total']:.2f} s",
-    ])
-

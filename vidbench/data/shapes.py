@@ -26,6 +26,7 @@ from vidbench.errors import VidbenchError
 
 SHAPES_VERSION = 1
 SHAPE_KINDS = ("circle", "square", "triangle", "diamond", "cross", "star")
+BACKGROUNDS = ("any", "solid", "gradient")
 MOTIONS = ("horizontal", "vertical", "diagonal", "circular", "zoom", "rotation", "still")
 # Short names accepted for motion classes (``shapes:motion=circle``).
 MOTION_ALIASES = {"circle": "circular", "rotate": "rotation", "static": "still"}
@@ -95,14 +96,21 @@ class ShapesSource(ClipSource):
     """The ``shapes`` data set (a map-style ClipSource); build it with :func:`make_shapes`."""
 
     def __init__(self, num_videos: int, length: int, resolution: int, seed: int,
-                 motions: tuple[str, ...], shapes: tuple[str, ...]):
+                 motions: tuple[str, ...], shapes: tuple[str, ...], scale: float = 1.0,
+                 background: str = "any"):
         super().__init__()
         self.num_videos, self.length = num_videos, length
         self.resolution, self.seed = resolution, seed
         self.motions, self.shapes = motions, shapes
+        self.scale, self.background = scale, background
         self.name = "shapes"
         options = {"num_videos": num_videos, "length": length, "resolution": resolution,
                    "seed": seed, "motions": list(motions), "shapes": list(shapes)}
+        # Non-default options only, so that the fingerprints of the defaults never change.
+        if scale != 1.0:
+            options["scale"] = scale
+        if background != "any":
+            options["background"] = background
         self.fingerprint = fingerprint_of({"dataset": "shapes", "version": SHAPES_VERSION,
                                            **options})
         self.meta = {"dataset": "shapes", "generator_version": SHAPES_VERSION, **options}
@@ -127,12 +135,14 @@ class ShapesSource(ClipSource):
             kinds = list(self.shapes)
         p: dict[str, Any] = {"index": index, "motion": motion, "shape": _pick(rng, kinds),
                              "colour": _pick(rng, list(COLOURS)),
-                             "size": float(rng.uniform(0.12, 0.20)),
+                             "size": float(rng.uniform(0.12, 0.20)) * self.scale,
                              "angle": float(rng.uniform(0, 2 * np.pi)),
                              "background": _pick(rng, ["solid", "gradient"]),
                              "background_rgb": [[float(v) for v in rng.uniform(0.0, 0.42, 3)]
                                                 for _ in range(2)],
                              "gradient_angle": float(rng.uniform(0, 2 * np.pi))}
+        if self.background != "any":  # drawn above all the same: other choices stay put
+            p["background"] = self.background
         if p["background"] == "solid":
             p["background_rgb"] = p["background_rgb"][:1]
         reach = p["size"] * 1.2 + _MARGIN  # bounding circle of every shape plus the margin
@@ -151,7 +161,8 @@ class ShapesSource(ClipSource):
         elif motion == "diagonal":
             p["velocity"] = [sign[0] * speed / np.sqrt(2), sign[1] * speed / np.sqrt(2)]
         elif motion == "circular":
-            p["orbit_radius"] = float(rng.uniform(0.14, 0.5 - reach))
+            room = max(0.5 - reach, 0.0)  # big shapes (scale > 1) may leave little room
+            p["orbit_radius"] = float(rng.uniform(min(0.14, room), room))
             p["center"] = [float(0.5 + rng.uniform(-0.02, 0.02)) for _ in range(2)]
             p["angular_speed"] = sign[0] * float(rng.uniform(2 * np.pi / 24, 2 * np.pi / 12))
             p["phase"] = float(rng.uniform(0, 2 * np.pi))
@@ -239,12 +250,24 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
                 seed: int = 0,                               # data set seed (>= 0)
                 motion: str | Sequence[str] | None = None,   # motion class(es); None = all
                 shape: str | Sequence[str] | None = None,    # shape kind(s); None = all
+                scale: float = 1.0,                          # shape size factor, 0.25..2
+                background: str = "any",                     # any | solid | gradient
                 ) -> ShapesSource:
-    """Build the ``shapes`` data set: ``src[i]`` is a uint8 clip ``[length, res, res, 3]``."""
+    """Build the ``shapes`` data set: ``src[i]`` is a uint8 clip ``[length, res, res, 3]``.
+
+    ``scale`` multiplies every shape's radius (drawn from 0.12..0.20 of the frame side);
+    ``background`` forces solid or gradient backgrounds (``any``: either, at random). Each
+    video's other random choices are the same whatever these two are."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0.25 <= scale <= 2:
+        raise VidbenchError(f"shapes: scale must be a number between 0.25 and 2, got {scale!r}")
+    if background not in BACKGROUNDS:
+        raise VidbenchError(f"shapes: background must be one of {', '.join(BACKGROUNDS)}, "
+                            f"got {background!r}")
     return ShapesSource(num_videos=_check_int("num_videos", num_videos, 1),
                         length=_check_int("length", length, 1),
                         resolution=_check_int("resolution", resolution,
                                               MIN_RESOLUTION, MAX_RESOLUTION),
                         seed=_check_int("seed", seed, 0),
                         motions=_choose(motion, MOTIONS, "motion"),
-                        shapes=_choose(shape, SHAPE_KINDS, "shape"))
+                        shapes=_choose(shape, SHAPE_KINDS, "shape"),
+                        scale=float(scale), background=background)
