@@ -24,24 +24,13 @@ from vidbench.data.shapes import make_shapes
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_acd import random_vggface2_state  # noqa: E402
 from test_c3d import random_chainer_arrays  # noqa: E402
+from _weights import needs_i3d  # noqa: F401
 
 C3D_FILE, MEAN_FILE, V1_MEAN_FILE = "conv3d_deepnetA_ucf.npz", "mean2.npz", "tgan-v1-mean2.npz"
 FACE_FILE = "20180402-114759-vggface2.pt"
 PROVENANCE = ("git_commit", "git_dirty", "versions", "device", "timestamp", "seconds")
 
 
-def _have_i3d() -> bool:
-    from models.weights import MissingWeightsError, WeightsMismatchError, weight_path
-
-    try:
-        weight_path("i3d")
-        return True
-    except (MissingWeightsError, WeightsMismatchError):
-        return False
-
-
-needs_i3d = pytest.mark.skipif(not _have_i3d(), reason="I3D weights not installed "
-                               "(vidbench weights fetch i3d)")
 
 
 def shapes(n=4, seed=0, length=16, resolution=64):

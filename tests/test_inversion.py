@@ -14,17 +14,11 @@ from models.stylegan2 import StyleGAN2Generator
 from vidbench.data.convert import to_uint8
 from vidbench.errors import MissingWeightsError, VidbenchError
 from vidbench.inversion import InversionSettings, invert, mean_latent
+from _weights import one_thread  # noqa: F401
 
 FAST = dict(perceptual="none", mean_samples=2000)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run fastest on one thread (and do not stall on a busy CPU)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def tiny_generator(seed: int = 0) -> StyleGAN2Generator:

@@ -27,15 +27,9 @@ from vidbench.predict import (PredictConfig, clip_inputs, ground_truth_for_basel
                               interpolate_trajectory, prepare_clip, resolve_data_spec,
                               run_prediction)
 from vidbench.sample import interpolate_midpoints
+from _weights import one_thread  # noqa: F401
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run fastest on one thread (and do not stall on a busy CPU)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def read_clips(folder: Path) -> np.ndarray:

@@ -20,6 +20,7 @@ import torch
 from vidbench import regress
 from vidbench.cli import main
 from vidbench.errors import VidbenchError
+from _weights import needs_i3d, one_thread  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "results" / "regression.json"
@@ -27,26 +28,8 @@ CHEAP = ["psnr/wang/carphone", "ssim/wang/carphone", "psnr/valid-crop/carphone",
          "ssim/valid-crop/carphone"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
-def _have_i3d() -> bool:
-    from models.weights import MissingWeightsError, WeightsMismatchError, weight_path
-
-    try:
-        weight_path("i3d")
-        return True
-    except (MissingWeightsError, WeightsMismatchError):
-        return False
-
-
-needs_i3d = pytest.mark.skipif(not _have_i3d(), reason="I3D weights not installed "
-                               "(vidbench weights fetch i3d)")
 
 
 @pytest.mark.slow

@@ -10,15 +10,9 @@ from scipy.signal import convolve2d, correlate2d
 
 from models.stylegan2 import stylegan2_channels
 from models.stylegan2_disc import ConvLayer, StyleGAN2Discriminator, minibatch_stddev
+from _weights import one_thread  # noqa: F401
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small networks run fastest on one thread (and do not stall on a busy CPU)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def rosinality_d_layout(size: int, cm: int = 2, **kw) -> dict[str, tuple[int, ...]]:

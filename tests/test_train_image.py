@@ -18,6 +18,7 @@ from vidbench.errors import BadInputError, VidbenchError
 from vidbench.image_data import batch_indices, make_batch
 from vidbench.image_train_config import ImageTrainConfig, config_from_dict, preset
 from vidbench.train_image import load_generator_from_run, train_image
+from _weights import one_thread  # noqa: F401
 
 SMALL = dict(dataset="shapes:num_videos=4,length=4,resolution=32", size=16, style_dim=16,
              n_mlp=2, channels=8, batch=4, steps=5, lr=0.002, r1_gamma=1.0, r1_every=2,
@@ -25,13 +26,6 @@ SMALL = dict(dataset="shapes:num_videos=4,length=4,resolution=32", size=16, styl
              sample_grid=2, seed=3)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run fastest on one thread (and do not stall on a busy CPU)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def test_nonsaturating_losses_hand_worked():

@@ -12,15 +12,9 @@ from models.vgg import (IMAGE2STYLEGAN_LAYERS, VGG16Features, check_vgg16_state,
                         load_vgg16)
 from vidbench.errors import BadInputError, MissingWeightsError
 from _vggfile import FILENAME, manual_vgg16, torchvision_shapes, write_random_vgg16
+from _weights import one_thread  # noqa: F401
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run fastest on one thread (and do not stall on a busy CPU)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="module")
