@@ -288,3 +288,19 @@ def test_cli(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["report", "--help"])
     assert "example:\n  vidbench report" in capsys.readouterr().out
+
+
+def test_a_folder_holding_only_a_committed_screenshot_is_replaced(tmp_path):
+    """A fresh clone has results/demo/report/screenshot.png and nothing else there."""
+    path, out = small_store(tmp_path), tmp_path / "report"
+    out.mkdir()
+    (out / "screenshot.png").write_bytes(b"old")
+    index = build_report([path], out, tables=["ablation"], progress=False)
+    assert index.is_file() and not (out / "screenshot.png").exists()
+    (out / "screenshot.png").unlink(missing_ok=True)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "screenshot.png").write_bytes(b"x")
+    (other / "notes.txt").write_text("keep")
+    with pytest.raises(VidbenchError, match="not a vidbench report"):
+        build_report([path], other, progress=False)

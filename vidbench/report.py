@@ -231,8 +231,13 @@ def _fill(g: Gallery, writer: MediaWriter, *, root: str | None, device: str) -> 
         g.notes.append(f"training plots unavailable: {exc}")
 
 
+# A folder holding only a screenshot of an earlier report (as committed in results/demo/report/)
+# is the report's own place, not someone else's files.
+OWN_FILES = {"screenshot.png"}
+
+
 def _check_replaceable(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or (any(out.iterdir())
+    if out.exists() and (not out.is_dir() or ({p.name for p in out.iterdir()} - OWN_FILES
                                               and not (out / MANIFEST).is_file())):
         raise VidbenchError(f"{out} exists and is not a vidbench report (no {MANIFEST}); "
                             "choose another --out or remove it")
