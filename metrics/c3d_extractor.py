@@ -66,12 +66,6 @@ class C3DExtractor(Extractor):
                 "mean_sha256": self._sha256(self.mean_name, self.mean_path),
                 "features": "softmax of fc8 (101)"}
 
-    def to(self, device: str | torch.device) -> C3DExtractor:
-        super().to(device)
-        if self._net is not None:
-            self._net = self._net.to(self.device)
-        return self
-
     def network(self) -> torch.nn.Module:
         if self._net is None:
             from models.c3d import load_c3d

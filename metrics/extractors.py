@@ -63,7 +63,10 @@ class Extractor:
                 "preprocessing": self.preprocessing()}
 
     def to(self, device: str | torch.device) -> Extractor:
+        """Move to ``device``; a network already loaded (``self._net``) moves with it."""
         self.device = torch.device(device)
+        if getattr(self, "_net", None) is not None:
+            self._net = self._net.to(self.device)
         return self
 
     def __call__(self, clips: torch.Tensor) -> torch.Tensor:
@@ -125,12 +128,6 @@ class I3DExtractor(Extractor):
             from models.weights import sha256_file
             self._sha256 = sha256_file(self._weight_file())
         return self._sha256
-
-    def to(self, device: str | torch.device) -> I3DExtractor:
-        super().to(device)
-        if self._net is not None:
-            self._net = self._net.to(self.device)
-        return self
 
     def network(self) -> torch.nn.Module:
         if self._net is None:

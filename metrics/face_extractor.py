@@ -73,8 +73,6 @@ class FaceExtractor(Extractor):
 
     def to(self, device: str | torch.device) -> FaceExtractor:
         super().to(device)
-        if self._net is not None:
-            self._net = self._net.to(self.device)
         if self._cropper is not None:
             self._cropper.to(self.device)
         return self
