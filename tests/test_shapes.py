@@ -217,3 +217,31 @@ def test_scale_and_background_options():
 def test_scale_and_background_bad_values(bad):
     with pytest.raises(VidbenchError, match=next(iter(bad))):
         make_shapes(num_videos=2, **bad)
+
+
+def test_colour_and_black_background_options():
+    """``colour`` restricts the palette and ``background=black`` draws on black; the other
+    choices of each video stay put, and the frames show exactly those colours."""
+    base = make_shapes(num_videos=12, length=2, resolution=32, seed=5)
+    few = make_shapes(num_videos=12, length=2, resolution=32, seed=5, colour="red+white",
+                      background="black")
+    assert few.fingerprint != base.fingerprint
+    colours = set()
+    for i in range(12):
+        a, b = base.labels(i), few.labels(i)
+        assert (a["shape"], a["motion"], a["size"], a["angle"]) == \
+            (b["shape"], b["motion"], b["size"], b["angle"])
+        assert b["background_rgb"] == [[0.0, 0.0, 0.0]]
+        colours.add(b["colour"])
+        clip = few[i]
+        corner = clip[:, 0, 0]
+        assert (corner == 0).all()                      # black background
+        fg = np.round(np.asarray(COLOURS[b["colour"]]) * 255)
+        full = clip[(clip.max(axis=-1) > 0)].reshape(-1, 3)
+        assert np.abs(full.max(axis=0) - fg).max() <= 1  # the brightest pixels: the colour
+    assert colours == {"red", "white"}
+    # the palette is part of the fingerprint; an unknown colour is a clear error
+    assert make_shapes(num_videos=12, length=2, resolution=32, seed=5, colour="red",
+                       background="black").fingerprint != few.fingerprint
+    with pytest.raises(VidbenchError, match="unknown shapes colour"):
+        make_shapes(colour="purple")

@@ -99,7 +99,7 @@ def register(train_subparsers) -> None:
     p.add_argument("--batch", default=keep, type=_positive_int, help="images per step")
     p.add_argument("--lr", default=keep, type=float, help="Adam learning rate")
     p.add_argument("--channels", default=keep, type=_positive_int,
-                   help="channels at every resolution (preset: 64 for tiny, the StyleGAN2 table "
+                   help="channels at every resolution (preset: 32 for tiny, the StyleGAN2 table "
                         "for stylegan2)")
     p.add_argument("--resize", default=keep, choices=list(RESIZE_METHODS),
                    help="named resize method to the training size (preset: area)")

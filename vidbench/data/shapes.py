@@ -26,7 +26,7 @@ from vidbench.errors import VidbenchError
 
 SHAPES_VERSION = 1
 SHAPE_KINDS = ("circle", "square", "triangle", "diamond", "cross", "star")
-BACKGROUNDS = ("any", "solid", "gradient")
+BACKGROUNDS = ("any", "solid", "gradient", "black")
 MOTIONS = ("horizontal", "vertical", "diagonal", "circular", "zoom", "rotation", "still")
 # Short names accepted for motion classes (``shapes:motion=circle``).
 MOTION_ALIASES = {"circle": "circular", "rotate": "rotation", "static": "still"}
@@ -97,12 +97,12 @@ class ShapesSource(ClipSource):
 
     def __init__(self, num_videos: int, length: int, resolution: int, seed: int,
                  motions: tuple[str, ...], shapes: tuple[str, ...], scale: float = 1.0,
-                 background: str = "any"):
+                 background: str = "any", colours: tuple[str, ...] = tuple(COLOURS)):
         super().__init__()
         self.num_videos, self.length = num_videos, length
         self.resolution, self.seed = resolution, seed
         self.motions, self.shapes = motions, shapes
-        self.scale, self.background = scale, background
+        self.scale, self.background, self.colours = scale, background, colours
         self.name = "shapes"
         options = {"num_videos": num_videos, "length": length, "resolution": resolution,
                    "seed": seed, "motions": list(motions), "shapes": list(shapes)}
@@ -111,6 +111,8 @@ class ShapesSource(ClipSource):
             options["scale"] = scale
         if background != "any":
             options["background"] = background
+        if colours != tuple(COLOURS):
+            options["colours"] = list(colours)
         self.fingerprint = fingerprint_of({"dataset": "shapes", "version": SHAPES_VERSION,
                                            **options})
         self.meta = {"dataset": "shapes", "generator_version": SHAPES_VERSION, **options}
@@ -134,7 +136,7 @@ class ShapesSource(ClipSource):
         if not kinds:  # only circles requested with rotation: a circle spins invisibly
             kinds = list(self.shapes)
         p: dict[str, Any] = {"index": index, "motion": motion, "shape": _pick(rng, kinds),
-                             "colour": _pick(rng, list(COLOURS)),
+                             "colour": _pick(rng, list(COLOURS)),   # redrawn below if restricted
                              "size": float(rng.uniform(0.12, 0.20)) * self.scale,
                              "angle": float(rng.uniform(0, 2 * np.pi)),
                              "background": _pick(rng, ["solid", "gradient"]),
@@ -143,8 +145,13 @@ class ShapesSource(ClipSource):
                              "gradient_angle": float(rng.uniform(0, 2 * np.pi))}
         if self.background != "any":  # drawn above all the same: other choices stay put
             p["background"] = self.background
+        if p["background"] == "black":
+            p["background"], p["background_rgb"] = "solid", [[0.0, 0.0, 0.0]]
         if p["background"] == "solid":
             p["background_rgb"] = p["background_rgb"][:1]
+        if self.colours != tuple(COLOURS):  # own stream: every other choice stays put
+            pick = np.random.default_rng(np.random.SeedSequence([self.seed, index, 1]))
+            p["colour"] = _pick(pick, self.colours)
         reach = p["size"] * 1.2 + _MARGIN  # bounding circle of every shape plus the margin
         if motion == "zoom":
             p["zoom_amplitude"] = float(rng.uniform(0.3, 0.5))
@@ -251,13 +258,15 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
                 motion: str | Sequence[str] | None = None,   # motion class(es); None = all
                 shape: str | Sequence[str] | None = None,    # shape kind(s); None = all
                 scale: float = 1.0,                          # shape size factor, 0.25..2
-                background: str = "any",                     # any | solid | gradient
+                background: str = "any",                     # any | solid | gradient | black
+                colour: str | Sequence[str] | None = None,   # foreground colour(s); None = all
                 ) -> ShapesSource:
     """Build the ``shapes`` data set: ``src[i]`` is a uint8 clip ``[length, res, res, 3]``.
 
     ``scale`` multiplies every shape's radius (drawn from 0.12..0.20 of the frame side);
-    ``background`` forces solid or gradient backgrounds (``any``: either, at random). Each
-    video's other random choices are the same whatever these two are."""
+    ``background`` forces solid, gradient or black backgrounds (``any``: solid or gradient, at
+    random); ``colour`` restricts the foreground palette (:data:`COLOURS`, ``red+white``). Each
+    video's other random choices are the same whatever these three are."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0.25 <= scale <= 2:
         raise VidbenchError(f"shapes: scale must be a number between 0.25 and 2, got {scale!r}")
     if background not in BACKGROUNDS:
@@ -270,4 +279,5 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
                         seed=_check_int("seed", seed, 0),
                         motions=_choose(motion, MOTIONS, "motion"),
                         shapes=_choose(shape, SHAPE_KINDS, "shape"),
-                        scale=float(scale), background=background)
+                        scale=float(scale), background=background,
+                        colours=_choose(colour, tuple(COLOURS), "colour"))
