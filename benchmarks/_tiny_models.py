@@ -1,0 +1,86 @@
+"""The small models of the training and sampling benchmarks (random weights, seeded).
+
+- the image generator: a StyleGAN2 in the shape of the image training preset ``tiny``
+  (``vidbench/image_train_config.py``: 32x32, style_dim 128, 2 mapping layers, 32 channels),
+  saved as a rosinality-layout file (``{"g_ema": state_dict}``) with noise strengths 0.1, as a
+  trained generator has them (initialisation leaves them at 0), as in the tests'
+  ``tests/_motion_fixtures.py``;
+- its PCA (``vidbench.pca``, 2000 samples), which the motion generator moves along;
+- the motion training config: the preset ``tiny`` (``vidbench.config.resolve_config``) with
+  that generator and PCA;
+- a :class:`vidbench.sample.VideoModel`: that image generator with a motion generator of the
+  preset's shape, randomly initialised (sampling speed does not depend on training).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+PCA_SAMPLES = 2000
+
+
+def image_preset() -> dict[str, Any]:
+    from vidbench.image_train_config import PRESETS
+
+    return PRESETS["tiny"]
+
+
+def make_image_generator(path: str | Path, seed: int = 0) -> Path:
+    """A random StyleGAN2 in the shape of the image preset ``tiny``, saved at ``path``."""
+    from models.stylegan2 import StyleGAN2Generator
+
+    p = image_preset()
+    g = StyleGAN2Generator(p["size"], p["style_dim"], p["n_mlp"], channels=p["channels"],
+                           generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        for name, param in g.named_parameters():
+            if name.endswith("noise.weight"):
+                param.fill_(0.1)
+    path = Path(path)
+    torch.save({"g_ema": g.state_dict()}, path)
+    return path
+
+
+def make_setup(root: str | Path) -> tuple[Path, Path]:
+    """(image generator file, PCA folder) under ``root``."""
+    from vidbench.image_generator import load_image_generator
+    from vidbench.pca import compute_pca, save_pca
+
+    root = Path(root)
+    gen = make_image_generator(root / "g.pt")
+    loaded = load_image_generator(gen)
+    result = compute_pca(loaded.adapter, PCA_SAMPLES, seed=0, batch_size=1000, progress=False)
+    save_pca(result, root / "g_pca", {"generator": loaded.describe(), "seed": 0})
+    return gen, root / "g_pca"
+
+
+def motion_config(gen: Path, pca: Path, **overrides: Any):
+    """The motion training preset ``tiny`` on ``gen`` and ``pca``, with ``overrides``."""
+    from vidbench.config import resolve_config
+
+    return resolve_config("tiny", overrides={"generator": str(gen), "pca": str(pca),
+                                             **overrides})
+
+
+def video_model(gen: Path, pca: Path, seed: int = 0):
+    """A :class:`~vidbench.sample.VideoModel`: the image generator and a random motion
+    generator shaped as the preset ``tiny`` says."""
+    from models.motion import MotionGenerator
+    from vidbench.image_generator import load_image_generator
+    from vidbench.pca import load_pca
+    from vidbench.sample import VideoModel
+
+    cfg = motion_config(gen, pca)
+    loaded = load_image_generator(gen)
+    basis = load_pca(pca)
+    m = cfg.motion
+    motion = MotionGenerator(loaded.adapter.latent_dim, m.hidden_dim, m.n_pca,
+                             residual_scale=m.residual_scale, residual=m.residual,
+                             generator=torch.Generator().manual_seed(seed))
+    motion.set_pca(basis.components, basis.stdev, mean=basis.mean)
+    motion.eval()
+    info = {"motion": {"file": f"random motion generator (seed {seed})", "step": None},
+            "pca": basis.describe(), "image_generator": loaded.describe()}
+    return VideoModel(loaded.adapter, motion, cfg.data.n_frames, info)
