@@ -106,7 +106,7 @@ def resolve(figures: dict[str, dict[str, Any]], ref: str) -> dict[str, Any] | No
     return info
 
 
-FVD_E2E = "fvd.e2e."            # figure prefix: fvd.e2e.<clips per side>
+FVD_E2E = "fvd.e2e."            # figure prefix: fvd.e2e.<clips in all (half fake, half real)>
 FVD_NETWORK = "i3d.prepared"    # the bare network timed in each fvd.e2e figure's round
 
 
@@ -120,12 +120,12 @@ def fvd_ratio_specs(figures: dict[str, dict[str, Any]]) -> list[tuple[str, str, 
     for n in counts:
         specs.append(("fvd.e2e_of_network" + ("" if n == counts[-1] else f".{n}"),
                       f"{FVD_E2E}{n}", f"{FVD_E2E}{n}@{FVD_NETWORK}", "speed",
-                      f"`vidbench eval fvd` clips/s end to end ({n} fake + {n} real clips, a "
+                      f"`vidbench eval fvd` clips/s end to end ({n // 2} fake + {n // 2} real clips, a "
                       "fresh process, no cache) / our I3D's clips/s on prepared batches"))
     if len(counts) > 1:
         lo, hi = counts[0], counts[-1]
         specs.append((f"fvd.peak_rss_{hi}_vs_{lo}", f"{FVD_E2E}{hi}", f"{FVD_E2E}{lo}",
-                      "peak_rss", f"peak RSS of `vidbench eval fvd`, {hi} / {lo} clips per side"))
+                      "peak_rss", f"peak RSS of `vidbench eval fvd`, {hi} / {lo} clips in all"))
     return specs
 
 

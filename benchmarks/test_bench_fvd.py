@@ -4,10 +4,10 @@ network.
 Figure ``fvd.e2e.N`` (ratios built in ``benchmarks/ratios.py``): one run of
 ``vidbench.cli.main(["eval", "fvd", ...])`` in a fresh child process
 (``benchmarks/_fvd_cli.py``) under the ``mocogan-hd`` protocol (the command's default) on N
-fake and N real clips of the built-in ``shapes`` set (two seeds, 128x128, 32 frames per video:
+clips in all, N/2 fake and N/2 real, of the built-in ``shapes`` set (two seeds, 128x128, 32 frames per video:
 real clips take 16 frames at stride 2 from a seeded random start, fakes the first 16), with
 the command's defaults otherwise (batch 16, no DataLoader workers) and ``--no-cache``, so no
-statistics are read from or written to the cache. Its clips/s counts the 2N clips through
+statistics are read from or written to the cache. Its clips/s counts the N clips through
 I3D over the child's whole life (interpreter start, imports, weights, both sides, the
 Fréchet distance); its peak RSS is the child's own ``ru_maxrss``.
 
@@ -16,9 +16,9 @@ Peer timed in its round (``benchmarks/_common.py``): ``i3d.prepared``, the same 
 decoded, resized and scaled as the command does), so e2e / network is the share of the
 network in the command's time: what decoding, resizing and everything else add.
 
-N is 256 and 2048 by default; ``VIDBENCH_BENCH_FVD_CLIPS="16,64"`` sets other counts (a quick
-smoke run). Each count runs once (``rounds=1``, no warm-up: 2 x 2048 clips take about ten
-minutes on two cores), its peer ``PEER_RUNS`` times before it.
+N is 256 and 2048 by default; ``VIDBENCH_BENCH_FVD_CLIPS="16,64"`` sets other (even) counts
+(a quick smoke run). Each count runs once (``rounds=1``, no warm-up: 2048 clips through I3D
+take about 25 minutes on two cores), its peer ``PEER_RUNS`` times before it.
 """
 from __future__ import annotations
 
@@ -44,8 +44,9 @@ def clip_counts() -> tuple[int, ...]:
     if not text:
         return DEFAULT_CLIPS
     counts = tuple(int(c) for c in text.split(","))
-    if any(c < 2 for c in counts):
-        raise ValueError(f"{CLIPS_ENV}={text!r}: every count must be >= 2")
+    if any(c < 4 or c % 2 for c in counts):
+        raise ValueError(f"{CLIPS_ENV}={text!r}: every count must be even and >= 4 "
+                         f"(half fake, half real)")
     return counts
 
 
@@ -66,7 +67,8 @@ def prepared_batch() -> torch.Tensor:
 @pytest.mark.parametrize("clips", clip_counts(), ids=lambda n: f"n{n}")
 def test_fvd_end_to_end(pedantic_with_peers, record_figure, i3d_ours, prepared_batch,
                         tmp_path, clips):
-    args = fvd_args(clips, protocol=PROTOCOL, resolution=RESOLUTION, length=LENGTH,
+    per_side = clips // 2
+    args = fvd_args(per_side, protocol=PROTOCOL, resolution=RESOLUTION, length=LENGTH,
                     batch_size=BATCH)
     peers = {"i3d.prepared": Peer(lambda: run_network(i3d_ours, prepared_batch), "clips",
                                   BATCH)}
@@ -75,11 +77,11 @@ def test_fvd_end_to_end(pedantic_with_peers, record_figure, i3d_ours, prepared_b
                                          peer_runs=PEER_RUNS)
     record = report["record"]
     assert report["status"] == 0 and record["protocol"] == PROTOCOL
-    assert record["num_fake"] == record["num_real"] == clips
+    assert record["num_fake"] == record["num_real"] == per_side
     assert math.isfinite(record["value"]) and record["real"]["cached"] is False
     assert record["real"]["cache_key"] is None     # --no-cache: the cache was not consulted
-    record_figure(f"fvd.e2e.{clips}", unit="clips", items_per_round=2 * clips,
-                  nearby=nearby, clips_per_side=clips, protocol=PROTOCOL,
+    record_figure(f"fvd.e2e.{clips}", unit="clips", items_per_round=clips,
+                  nearby=nearby, clips_per_side=per_side, protocol=PROTOCOL,
                   source=f"shapes {RESOLUTION}x{RESOLUTION}, {LENGTH} frames per video",
                   batch_size=BATCH, workers=0, command="vidbench " + " ".join(args),
                   peak_rss_bytes=report["peak_rss_bytes"],
