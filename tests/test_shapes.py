@@ -245,3 +245,32 @@ def test_colour_and_black_background_options():
                        background="black").fingerprint != few.fingerprint
     with pytest.raises(VidbenchError, match="unknown shapes colour"):
         make_shapes(colour="purple")
+
+
+def test_get_frames_equals_the_same_frames_of_the_clip():
+    """A clip spec reads only the frames it takes (``get_frames``); they are the very frames
+    of the whole clip, whatever their order or spacing, and the resampled source is unchanged."""
+    from vidbench.data.clips import ClipSpec, ResampledSource
+
+    src = make_shapes(num_videos=7, length=40, resolution=32, seed=4)
+    for i in range(7):
+        full = src[i]
+        for frames in ([0, 2, 4, 38], list(range(17, 40)), [39, 0, 5], []):
+            np.testing.assert_array_equal(src.get_frames(i, frames), full[frames])
+    with pytest.raises(IndexError):
+        src.get_frames(0, [40])
+    spec = ClipSpec(length=16, stride=2, start="random")
+    fast = ResampledSource(src, spec)
+
+    class Whole(ClipSource):          # the same videos without get_frames
+        name, fingerprint, meta = "whole", src.fingerprint, {}
+
+        def __len__(self):
+            return len(src)
+
+        def get_clip(self, index):
+            return src.get_clip(index)
+
+    slow = ResampledSource(Whole(), spec)
+    for i in range(len(fast)):
+        np.testing.assert_array_equal(fast[i], slow[i])

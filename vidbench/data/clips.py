@@ -143,7 +143,8 @@ class ResampledSource(ClipSource):
     """A :class:`ClipSpec` applied to another source's clips (each clip taken as one video).
 
     For sources that make their clips whole (a synthetic data set): every base clip is read
-    in full and then indexed. All base clips must have the length of the first.
+    in full and then indexed, or, where the base has ``get_frames(index, frames)`` (``shapes``),
+    only the frames taken are made. All base clips must have the length of the first.
     """
 
     def __init__(self, base: ClipSource, clip: ClipSpec):
@@ -164,6 +165,9 @@ class ResampledSource(ClipSource):
 
     def get_clip(self, index: int) -> np.ndarray:
         j, k = divmod(index, self.clip.clips_per_video)
+        if hasattr(self.base, "get_frames"):   # a source that can make just those frames
+            wanted = self.clip.frame_indices(self.num_frames, str(j), k)
+            return np.ascontiguousarray(self.base.get_frames(j, wanted))
         full = self.base[j]
         if full.shape[0] != self.num_frames:
             raise BadInputError(f"{self.name}[{j}]", f"has {full.shape[0]} frames, clip 0 has "

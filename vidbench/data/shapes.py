@@ -182,10 +182,20 @@ class ShapesSource(ClipSource):
         return self._params(index)
 
     def get_clip(self, index: int) -> np.ndarray:
+        return self.get_frames(index, range(self.length))
+
+    def get_frames(self, index: int, frames: Sequence[int]) -> np.ndarray:
+        """Frames ``frames`` of video ``index`` only (each frame is rendered on its own, so
+        they equal the same frames of :meth:`get_clip`); a clip spec reads through this."""
         p = self._params(index)
-        chunks = [np.arange(s, min(s + _FRAMES_PER_CHUNK, self.length))
-                  for s in range(0, self.length, _FRAMES_PER_CHUNK)]
-        return np.concatenate([self._render(p, t) for t in chunks])
+        t = np.asarray(list(frames), dtype=np.int64)
+        if t.size and (t.min() < 0 or t.max() >= self.length):
+            raise IndexError(f"frames {t.min()}..{t.max()} out of range for shapes videos of "
+                             f"{self.length} frames")
+        chunks = [t[s:s + _FRAMES_PER_CHUNK] for s in range(0, len(t), _FRAMES_PER_CHUNK)]
+        if not chunks:
+            return np.zeros((0, self.resolution, self.resolution, 3), np.uint8)
+        return np.concatenate([self._render(p, c) for c in chunks])
 
     def _trajectory(self, p: dict[str, Any], t: np.ndarray):
         """Centre x, y, angle and radius per frame ``t``."""
