@@ -27,33 +27,14 @@ def image_preset() -> dict[str, Any]:
     return PRESETS["tiny"]
 
 
-def make_image_generator(path: str | Path, seed: int = 0) -> Path:
-    """A random StyleGAN2 in the shape of the image preset ``tiny``, saved at ``path``."""
-    from models.stylegan2 import StyleGAN2Generator
-
-    p = image_preset()
-    g = StyleGAN2Generator(p["size"], p["style_dim"], p["n_mlp"], channels=p["channels"],
-                           generator=torch.Generator().manual_seed(seed))
-    with torch.no_grad():
-        for name, param in g.named_parameters():
-            if name.endswith("noise.weight"):
-                param.fill_(0.1)
-    path = Path(path)
-    torch.save({"g_ema": g.state_dict()}, path)
-    return path
-
-
 def make_setup(root: str | Path) -> tuple[Path, Path]:
     """(image generator file, PCA folder) under ``root``."""
-    from vidbench.image_generator import load_image_generator
-    from vidbench.pca import compute_pca, save_pca
+    from vidbench.standin_weights import write_stylegan2_with_pca
 
-    root = Path(root)
-    gen = make_image_generator(root / "g.pt")
-    loaded = load_image_generator(gen)
-    result = compute_pca(loaded.adapter, PCA_SAMPLES, seed=0, batch_size=1000, progress=False)
-    save_pca(result, root / "g_pca", {"generator": loaded.describe(), "seed": 0})
-    return gen, root / "g_pca"
+    p = image_preset()
+    return write_stylegan2_with_pca(root, PCA_SAMPLES, size=p["size"],
+                                    style_dim=p["style_dim"], n_mlp=p["n_mlp"],
+                                    channels=p["channels"])
 
 
 def motion_config(gen: Path, pca: Path, **overrides: Any):

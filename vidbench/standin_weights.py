@@ -86,11 +86,15 @@ def write_vggface2(path: str | Path, seed: int = FACE_SEED) -> Path:
     return path
 
 
-def write_stylegan2(path: str | Path, seed: int = STYLEGAN2_SEED) -> Path:
-    """A small random StyleGAN2 (32², noise strengths 0.1) as ``{"g_ema": state_dict}``."""
+def write_stylegan2(path: str | Path, seed: int = STYLEGAN2_SEED, **shape: int) -> Path:
+    """A small random StyleGAN2 (:data:`TINY_STYLEGAN2`, or ``shape``'s size, style_dim,
+    n_mlp, channels; noise strengths 0.1) as ``{"g_ema": state_dict}``."""
     from models.stylegan2 import StyleGAN2Generator
 
-    c = TINY_STYLEGAN2
+    unknown = set(shape) - set(TINY_STYLEGAN2)
+    if unknown:
+        raise TypeError(f"write_stylegan2: unknown shape key(s) {sorted(unknown)}")
+    c = {**TINY_STYLEGAN2, **shape}
     g = StyleGAN2Generator(c["size"], c["style_dim"], c["n_mlp"], channels=c["channels"],
                            generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():   # a trained generator uses its noise inputs; init leaves them at 0
@@ -100,6 +104,21 @@ def write_stylegan2(path: str | Path, seed: int = STYLEGAN2_SEED) -> Path:
     path = Path(path)
     torch.save({"g_ema": g.state_dict()}, path)
     return path
+
+
+def write_stylegan2_with_pca(root: str | Path, num_samples: int = 2000, seed: int = 0,
+                             **shape: int) -> tuple[Path, Path]:
+    """:func:`write_stylegan2` at ``root/g.pt`` and its PCA (``vidbench pca`` of
+    ``num_samples`` latents) in ``root/g_pca``; returns both paths."""
+    from vidbench.image_generator import load_image_generator
+    from vidbench.pca import compute_pca, save_pca
+
+    root = Path(root)
+    gen = write_stylegan2(root / "g.pt", seed, **shape)
+    loaded = load_image_generator(gen)
+    result = compute_pca(loaded.adapter, num_samples, seed=0, batch_size=1000, progress=False)
+    save_pca(result, root / "g_pca", {"generator": loaded.describe(), "seed": 0})
+    return gen, root / "g_pca"
 
 
 WRITERS = {"c3d": write_c3d, "c3d-mean": write_c3d_mean, "vggface2": write_vggface2}
