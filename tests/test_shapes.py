@@ -212,6 +212,19 @@ def test_scale_and_background_options():
     assert big_circ[0].shape == (3, 32, 32, 3)   # no room to orbit: still renders
 
 
+def test_largest_scale_renders_every_motion():
+    """At scale 2 the biggest shapes' bounding circle is wider than the frame: every motion
+    class still renders (the centre is clamped to the middle) and the shape stays in view."""
+    big = make_shapes(num_videos=70, length=6, resolution=32, scale=2.0, background="black",
+                      seed=5)
+    for i in range(len(big)):
+        p = big.labels(i)
+        clip = big[i]
+        assert clip.shape == (6, 32, 32, 3)
+        assert clip.max() > 200, (i, p["motion"])  # a bright shape is drawn in every clip
+        assert all(0 <= c <= 1 for c in p["center"])
+
+
 @pytest.mark.parametrize("bad", [{"scale": 0.1}, {"scale": 3}, {"scale": "big"},
                                  {"background": "striped"}])
 def test_scale_and_background_bad_values(bad):

@@ -157,7 +157,7 @@ class ShapesSource(ClipSource):
             p["zoom_amplitude"] = float(rng.uniform(0.3, 0.5))
             p["zoom_period"] = float(rng.uniform(10, 20))
             reach = p["size"] * (1 + p["zoom_amplitude"]) * 1.2 + _MARGIN
-            reach = min(reach, 0.5)
+        reach = min(reach, 0.5)  # big shapes (scale near 2) may not fit: centre them
         p["center"] = [float(rng.uniform(reach, 1 - reach)) for _ in range(2)]
         speed = float(rng.uniform(0.025, 0.05))
         sign = [1.0 if s else -1.0 for s in rng.integers(0, 2, 2)]
