@@ -287,3 +287,36 @@ def test_get_frames_equals_the_same_frames_of_the_clip():
     slow = ResampledSource(Whole(), spec)
     for i in range(len(fast)):
         np.testing.assert_array_equal(fast[i], slow[i])
+
+
+def test_upright_orientation():
+    """``orientation=upright`` draws every shape at angle 0 (a still square is axis-aligned:
+    its filled pixels form a rectangle; a triangle's top row is narrower than its bottom),
+    keeps every other choice of each video, and is part of the fingerprint."""
+    spec = dict(num_videos=21, length=2, resolution=64, seed=4, background="black",
+                colour="white", scale=1.5)
+    base = make_shapes(**spec)
+    up = make_shapes(**spec, orientation="upright")
+    assert up.fingerprint != base.fingerprint
+    assert make_shapes(**spec, orientation="random").fingerprint == base.fingerprint
+    seen = set()
+    for i in range(len(up)):
+        a, b = base.labels(i), up.labels(i)
+        assert b["angle"] == 0.0
+        assert {k: v for k, v in a.items() if k != "angle"} == \
+            {k: v for k, v in b.items() if k != "angle"}
+        if b["motion"] != "still":
+            continue
+        mask = up[i][0].max(axis=-1) > 127
+        rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+        box = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        widths = box.sum(axis=1)
+        if b["shape"] == "square":
+            assert box.all()                            # fills its bounding box
+            seen.add("square")
+        elif b["shape"] == "triangle":
+            assert widths[0] < widths[-1] / 3           # vertex up, flat base down
+            seen.add("triangle")
+    assert seen  # the seed gives at least one still square or triangle
+    with pytest.raises(VidbenchError, match="orientation"):
+        make_shapes(orientation="sideways")

@@ -27,6 +27,7 @@ from vidbench.errors import VidbenchError
 SHAPES_VERSION = 1
 SHAPE_KINDS = ("circle", "square", "triangle", "diamond", "cross", "star")
 BACKGROUNDS = ("any", "solid", "gradient", "black")
+ORIENTATIONS = ("random", "upright")
 MOTIONS = ("horizontal", "vertical", "diagonal", "circular", "zoom", "rotation", "still")
 # Short names accepted for motion classes (``shapes:motion=circle``).
 MOTION_ALIASES = {"circle": "circular", "rotate": "rotation", "static": "still"}
@@ -97,12 +98,14 @@ class ShapesSource(ClipSource):
 
     def __init__(self, num_videos: int, length: int, resolution: int, seed: int,
                  motions: tuple[str, ...], shapes: tuple[str, ...], scale: float = 1.0,
-                 background: str = "any", colours: tuple[str, ...] = tuple(COLOURS)):
+                 background: str = "any", colours: tuple[str, ...] = tuple(COLOURS),
+                 orientation: str = "random"):
         super().__init__()
         self.num_videos, self.length = num_videos, length
         self.resolution, self.seed = resolution, seed
         self.motions, self.shapes = motions, shapes
         self.scale, self.background, self.colours = scale, background, colours
+        self.orientation = orientation
         self.name = "shapes"
         options = {"num_videos": num_videos, "length": length, "resolution": resolution,
                    "seed": seed, "motions": list(motions), "shapes": list(shapes)}
@@ -113,6 +116,8 @@ class ShapesSource(ClipSource):
             options["background"] = background
         if colours != tuple(COLOURS):
             options["colours"] = list(colours)
+        if orientation != "random":
+            options["orientation"] = orientation
         self.fingerprint = fingerprint_of({"dataset": "shapes", "version": SHAPES_VERSION,
                                            **options})
         self.meta = {"dataset": "shapes", "generator_version": SHAPES_VERSION, **options}
@@ -152,6 +157,8 @@ class ShapesSource(ClipSource):
         if self.colours != tuple(COLOURS):  # own stream: every other choice stays put
             pick = np.random.default_rng(np.random.SeedSequence([self.seed, index, 1]))
             p["colour"] = _pick(pick, self.colours)
+        if self.orientation == "upright":  # drawn above all the same: other choices stay put
+            p["angle"] = 0.0
         reach = p["size"] * 1.2 + _MARGIN  # bounding circle of every shape plus the margin
         if motion == "zoom":
             p["zoom_amplitude"] = float(rng.uniform(0.3, 0.5))
@@ -270,18 +277,24 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
                 scale: float = 1.0,                          # shape size factor, 0.25..2
                 background: str = "any",                     # any | solid | gradient | black
                 colour: str | Sequence[str] | None = None,   # foreground colour(s); None = all
+                orientation: str = "random",                 # random | upright
                 ) -> ShapesSource:
     """Build the ``shapes`` data set: ``src[i]`` is a uint8 clip ``[length, res, res, 3]``.
 
     ``scale`` multiplies every shape's radius (drawn from 0.12..0.20 of the frame side);
     ``background`` forces solid, gradient or black backgrounds (``any``: solid or gradient, at
-    random); ``colour`` restricts the foreground palette (:data:`COLOURS`, ``red+white``). Each
-    video's other random choices are the same whatever these three are."""
+    random); ``colour`` restricts the foreground palette (:data:`COLOURS`, ``red+white``);
+    ``orientation=upright`` starts every shape at angle 0 (squares axis-aligned, triangles with
+    a vertex up; the ``rotation`` class still spins from there). Each video's other random
+    choices are the same whatever these four are."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0.25 <= scale <= 2:
         raise VidbenchError(f"shapes: scale must be a number between 0.25 and 2, got {scale!r}")
     if background not in BACKGROUNDS:
         raise VidbenchError(f"shapes: background must be one of {', '.join(BACKGROUNDS)}, "
                             f"got {background!r}")
+    if orientation not in ORIENTATIONS:
+        raise VidbenchError(f"shapes: orientation must be one of {', '.join(ORIENTATIONS)}, "
+                            f"got {orientation!r}")
     return ShapesSource(num_videos=_check_int("num_videos", num_videos, 1),
                         length=_check_int("length", length, 1),
                         resolution=_check_int("resolution", resolution,
@@ -290,4 +303,5 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
                         motions=_choose(motion, MOTIONS, "motion"),
                         shapes=_choose(shape, SHAPE_KINDS, "shape"),
                         scale=float(scale), background=background,
-                        colours=_choose(colour, tuple(COLOURS), "colour"))
+                        colours=_choose(colour, tuple(COLOURS), "colour"),
+                        orientation=orientation)
