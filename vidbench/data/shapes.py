@@ -175,7 +175,7 @@ class ShapesSource(ClipSource):
         elif motion == "diagonal":
             p["velocity"] = [sign[0] * speed / np.sqrt(2), sign[1] * speed / np.sqrt(2)]
         elif motion == "circular":
-            room = max(0.5 - reach, 0.0)  # big shapes (scale > 1) may leave little room
+            room = 0.5 - reach  # big shapes (scale > 1) may leave little room (reach <= 0.5)
             p["orbit_radius"] = float(rng.uniform(min(0.14, room), room))
             p["center"] = [float(0.5 + rng.uniform(-0.02, 0.02)) for _ in range(2)]
             p["angular_speed"] = sign[0] * float(rng.uniform(2 * np.pi / 24, 2 * np.pi / 12))
@@ -289,12 +289,11 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
     choices are the same whatever these four are."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0.25 <= scale <= 2:
         raise VidbenchError(f"shapes: scale must be a number between 0.25 and 2, got {scale!r}")
-    if background not in BACKGROUNDS:
-        raise VidbenchError(f"shapes: background must be one of {', '.join(BACKGROUNDS)}, "
-                            f"got {background!r}")
-    if orientation not in ORIENTATIONS:
-        raise VidbenchError(f"shapes: orientation must be one of {', '.join(ORIENTATIONS)}, "
-                            f"got {orientation!r}")
+    for name, value, valid in (("background", background, BACKGROUNDS),
+                               ("orientation", orientation, ORIENTATIONS)):
+        if value not in valid:
+            raise VidbenchError(f"shapes: {name} must be one of {', '.join(valid)}, "
+                                f"got {value!r}")
     return ShapesSource(num_videos=_check_int("num_videos", num_videos, 1),
                         length=_check_int("length", length, 1),
                         resolution=_check_int("resolution", resolution,
