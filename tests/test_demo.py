@@ -11,6 +11,7 @@ from vidbench import results as R
 from vidbench.cli import build_parser
 from vidbench.demo_models import RandomWalkMotion, random_walk_model, untrained_model
 from vidbench.demo_output import ROW_LABELS, format_table
+from vidbench.image_train_config import preset
 from vidbench.sample import VideoModel
 from vidbench.train_motion import derive_seed
 
@@ -105,6 +106,10 @@ def test_quick_demo_end_to_end(tmp_path, vidbench_home, capsys):
     summary = json.loads((out / "summary.json").read_text())
     for name, path in summary["files"].items():
         assert str(path) in printed, name
+    # the image generator was trained with the demo's R1 weight, on the demo's data
+    image_config = json.loads((out / "work" / "image" / "config.json").read_text())["config"]
+    assert image_config["r1_gamma"] == summary["image_r1_gamma"] != preset("tiny").r1_gamma
+    assert image_config["dataset"] == summary["data"]
     records, problems = R.read_results(out / "results.jsonl")
     assert not problems
     fvd = {r["variant"]: r for r in records if r["metric"] == "fvd"}

@@ -21,12 +21,14 @@ def init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def train_image_job(data: str, steps: int, seed: int, out_dir: str, progress: bool) -> str:
+def train_image_job(data: str, steps: int, seed: int, out_dir: str, progress: bool,
+                    r1_gamma: float | None = None) -> str:
     from vidbench.image_train_config import preset
     from vidbench.train_image import train_image
 
+    extra = {} if r1_gamma is None else {"r1_gamma": r1_gamma}
     config = preset("tiny", dataset=data, steps=steps, seed=seed,
-                    checkpoint_every=max(1, min(500, steps)))
+                    checkpoint_every=max(1, min(500, steps)), **extra)
     return str(train_image(config, out_dir, progress=progress))
 
 
