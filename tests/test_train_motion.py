@@ -83,6 +83,30 @@ def test_cli_dry_run_prints_the_resolved_config(capsys):
     assert main(["train", "motion", "--out", "x", "--set", "nope=1", "--dry-run"]) == 2
 
 
+def test_cli_threads_sets_torch_threads_for_the_run(monkeypatch, tmp_path):
+    import vidbench.train_motion as TM
+
+    seen = []
+
+    def fake_train(cfg, out, resume, progress):
+        seen.append(torch.get_num_threads())
+        return {"step": 0, "checkpoint": "c", "export": "e"}
+
+    monkeypatch.setattr(TM, "train_motion", fake_train)
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert main(["train", "motion", "--out", str(tmp_path), "--preset", "tiny",
+                     "--threads", "1", "--no-progress"]) == 0
+        assert main(["train", "motion", "--out", str(tmp_path), "--preset", "tiny",
+                     "--no-progress"]) == 0
+    finally:
+        torch.set_num_threads(old)
+    assert seen == [1, 1]          # 0 (the default) leaves the thread count as it is
+    with pytest.raises(SystemExit):
+        main(["train", "motion", "--out", str(tmp_path), "--threads", "-1"])
+
+
 # --------------------------------------------------------------------------- loss wiring
 def _rals(a, b, y):
     return sum(((p - o.mean() - y) ** 2).mean() for p, o in zip(a, b))

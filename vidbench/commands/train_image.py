@@ -7,21 +7,9 @@ import time
 from pathlib import Path
 
 from vidbench.cli import add_command
+from vidbench.commands.eval import non_negative_int as _non_negative_int
+from vidbench.commands.eval import positive_int as _positive_int
 from vidbench.errors import BadInputError
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 # CLI flag -> config key; a flag left out keeps the preset's (or the resumed run's) value.
