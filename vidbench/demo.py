@@ -2,7 +2,7 @@
 
 Steps (MoCoGAN-HD, Tian et al. ICLR 2021, at the ``tiny`` preset): make ``shapes`` (a simple
 configuration: white circles, squares and triangles, twice the default size, upright, on
-black, every motion but rotation; the one-colour set is the one on which the CPU-budget
+black, every motion but rotation and still; the one-colour set is the one on which the CPU-budget
 StyleGAN2's W space moves the shape rather than recolouring it, and upright shapes are the ones
 it learns to draw with corners in the budget, see the README), train the image generator
 (the ``tiny`` preset with R1 γ = :data:`IMAGE_R1_GAMMA`),
@@ -41,7 +41,7 @@ from vidbench.provenance import provenance
 
 DEFAULT_OUT = Path("results") / "demo"
 DATA = ("shapes:num_videos=256,length=40,resolution=32,shape=circle+square+triangle,"
-        "motion=horizontal+vertical+diagonal+circular+zoom+still,scale=2,colour=white,"
+        "motion=horizontal+vertical+diagonal+circular+zoom,scale=2,colour=white,"
         "background=black,orientation=upright")
 IMAGE_R1_GAMMA = 0.1   # the tiny preset's 1.0 rounds corners off at 2500 steps on this set
 VARIANTS = {"full": (), "no-eqn2": ("no-residual",), "no-image-disc": ("no-image-disc",),
