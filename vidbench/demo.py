@@ -2,9 +2,10 @@
 
 Steps (MoCoGAN-HD, Tian et al. ICLR 2021, at the ``tiny`` preset): make ``shapes`` (a simple
 configuration: white circles, squares and triangles, twice the default size, upright, on
-black, every motion but rotation and still; the one-colour set is the one on which the CPU-budget
-StyleGAN2's W space moves the shape rather than recolouring it, and upright shapes are the ones
-it learns to draw with corners in the budget, see the README), train the image generator
+black, every motion but rotation and still; the one-colour set is the one on which the
+CPU-budget StyleGAN2's W space moves the shape rather than recolouring it, upright shapes are
+the ones it learns to draw with corners in the budget, and with every clip moving the trained
+motion generator is told apart from an untrained one, see the README), train the image generator
 (the ``tiny`` preset with R1 γ = :data:`IMAGE_R1_GAMMA`),
 compute the PCA of its W space, train the motion generator in the Full setting and the
 ablations (w/o Eqn. 2, w/o D_I, w/o D_V), sample, and evaluate FVD with the real I3D
