@@ -338,3 +338,28 @@ def test_benchmark_of_given_clips_with_is(tmp_path, vidbench_home):
                                                 "FVD ↓ [mocogan-hd, shapes]"}
     assert not (tmp_path / "w" / "motion").exists()                 # nothing trained
     assert os.environ["VIDBENCH_HOME"] == str(vidbench_home)
+
+
+def test_prediction_clips_keep_the_cells_own_options():
+    """A spec with options predicts held-out clips of the same look, not the default set."""
+    from types import SimpleNamespace
+
+    from vidbench.data.sources import open_source, parse_spec
+    from vidbench.experiments.evaluation import prediction_clips
+
+    tiny = scale_with("tiny")
+    default = SimpleNamespace(dataset="shapes", data_spec=tiny.data_spec("shapes"))
+    assert prediction_clips(default, tiny) == tiny.test_data["shapes"]
+    own = SimpleNamespace(dataset="shapes", data_spec="shapes:num_videos=64,length=40,"
+                          "resolution=32,scale=2,colour=white,background=black,seed=0")
+    spec = prediction_clips(own, tiny)
+    head, options = parse_spec(spec)
+    assert head == "shapes"
+    assert options == {**parse_spec(own.data_spec)[1], **parse_spec(tiny.test_data["shapes"])[1]}
+    assert (options["num_videos"], options["seed"], options["scale"]) == (8, 1, 2)
+    frame = open_source(spec)[0][0].astype(int)   # white shapes on black, as asked: all grey
+    assert frame.max() > 200 and (frame == frame[..., :1]).all()
+    coloured = open_source(tiny.test_data["shapes"])[0][0].astype(int)
+    assert not (coloured == coloured[..., :1]).all()
+    unknown = SimpleNamespace(dataset="ucf101", data_spec="ucf101:fold=1")
+    assert prediction_clips(unknown, tiny) == "ucf101:fold=1"

@@ -111,6 +111,23 @@ def prediction_config(scale: Scale, preset: str):
                          presets=(preset,), inversion=InversionSettings(**dict(scale.inversion)))
 
 
+def prediction_clips(cell: Cell, scale: Scale) -> str:
+    """The clips a prediction cell predicts: the scale's held-out set for the cell's data set
+    (``test_data``), keeping the options of the cell's own spec that the held-out spec does not
+    set (``shapes:scale=2,...`` predicts held-out clips of that same look, not default
+    ``shapes``); the cell's own clips where the scale has no held-out set."""
+    from vidbench.data.sources import parse_spec
+
+    test = scale.test_data.get(cell.dataset)
+    if test is None:
+        return cell.data_spec
+    head, held_out = parse_spec(test)
+    options = {**parse_spec(cell.data_spec)[1], **held_out}
+    if options == held_out:
+        return test
+    return head + ":" + ",".join(f"{k}={v}" for k, v in options.items())
+
+
 def _prediction(cell: Cell, plans: list[ResultPlan], scale: Scale, *, work: Path,
                 root: str | None, device: str, progress: bool) -> list[Outcome]:
     from vidbench.evaluate_psnr_ssim import evaluate_psnr_ssim
@@ -121,7 +138,7 @@ def _prediction(cell: Cell, plans: list[ResultPlan], scale: Scale, *, work: Path
     if any(p.protocol != preset for p in plans):
         raise VidbenchError("one prediction run scores under one PSNR/SSIM preset")
     config = prediction_config(scale, preset)
-    test = scale.test_data.get(cell.dataset, cell.data_spec)
+    test = prediction_clips(cell, scale)
     out_dir = work / "predict" / key_of("prediction", {
         "model": cell.model_key, "config": config.describe(), "test": test})[:KEY_CHARS]
     if not (out_dir / "manifest.json").is_file():
