@@ -6,7 +6,7 @@ import pytest
 
 from _datafiles import numbered_clip, write_frames
 from vidbench.data.clips import ClipSpec, ResampledSource, VideoClipSource
-from vidbench.data.sources import open_source, parse_spec
+from vidbench.data.sources import format_spec, open_source, parse_spec
 from vidbench.errors import BadInputError, VidbenchError
 
 
@@ -141,3 +141,12 @@ def test_paths_with_spaces_and_non_ascii(tmp_path):
     np.save(tmp_path / "dir with spaces" / "échantillons.npy", clip[None])
     arr = open_source(str(tmp_path / "dir with spaces" / "échantillons.npy") + ":layout=NTHWC")
     np.testing.assert_array_equal(arr[0], clip)
+
+
+def test_format_spec_is_parse_specs_inverse():
+    assert format_spec("shapes", {}) == "shapes"
+    spec = format_spec("sky", {"split": "test", "sky_first32": True, "scale": 0.5, "n": 3,
+                               "shape": "circle+square"})
+    assert spec == "sky:split=test,sky_first32=true,scale=0.5,n=3,shape=circle+square"
+    assert parse_spec(spec) == ("sky", {"split": "test", "sky_first32": True, "scale": 0.5,
+                                        "n": 3, "shape": "circle+square"})

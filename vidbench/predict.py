@@ -267,13 +267,11 @@ def run_prediction(image, motion: MotionGenerator, source: ClipSource, out_dir: 
 def resolve_data_spec(spec: str) -> str:
     """``sky`` without a split means the prediction test protocol of MDGAN and DTVNet:
     ``sky:split=test,sky_first32=true``; every other spec is returned unchanged."""
-    from vidbench.data.sources import parse_spec
+    from vidbench.data.sources import format_spec, parse_spec
 
     head, options = parse_spec(spec)
     if head == "sky" and "split" not in options:
-        options = {"split": "test", "sky_first32": True, **options}
-        return "sky:" + ",".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
-                                 for k, v in options.items())
+        return format_spec("sky", {"split": "test", "sky_first32": True, **options})
     return spec
 
 

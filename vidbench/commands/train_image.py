@@ -7,8 +7,7 @@ import time
 from pathlib import Path
 
 from vidbench.cli import add_command
-from vidbench.commands.eval import non_negative_int as _non_negative_int
-from vidbench.commands.eval import positive_int as _positive_int
+from vidbench.commands.eval import non_negative_int, positive_int
 from vidbench.errors import BadInputError
 
 
@@ -81,12 +80,12 @@ def register(train_subparsers) -> None:
                    help="data set root folder (for data set names such as ucf101)")
     p.add_argument("--preset", default="tiny", choices=list(PRESETS),
                    help="tiny: 32x32 CPU demo; stylegan2: rosinality's defaults at 64x64")
-    p.add_argument("--size", default=keep, type=_positive_int, help="image side, a power of two")
-    p.add_argument("--steps", default=keep, type=_positive_int,
+    p.add_argument("--size", default=keep, type=positive_int, help="image side, a power of two")
+    p.add_argument("--steps", default=keep, type=positive_int,
                    help="training steps (one D and one G update)")
-    p.add_argument("--batch", default=keep, type=_positive_int, help="images per step")
+    p.add_argument("--batch", default=keep, type=positive_int, help="images per step")
     p.add_argument("--lr", default=keep, type=float, help="Adam learning rate")
-    p.add_argument("--channels", default=keep, type=_positive_int,
+    p.add_argument("--channels", default=keep, type=positive_int,
                    help="channels at every resolution (preset: 32 for tiny, the StyleGAN2 table "
                         "for stylegan2)")
     p.add_argument("--resize", default=keep, choices=list(RESIZE_METHODS),
@@ -94,14 +93,14 @@ def register(train_subparsers) -> None:
     p.add_argument("--r1-gamma", default=keep, type=float, help="R1 weight gamma")
     p.add_argument("--hflip", action=argparse.BooleanOptionalAction, default=keep,
                    help="random left-right flips of the real images (preset: off)")
-    p.add_argument("--checkpoint-every", default=keep, type=_positive_int,
+    p.add_argument("--checkpoint-every", default=keep, type=positive_int,
                    help="steps between checkpoints and sample grids")
-    p.add_argument("--seed", default=keep, type=_non_negative_int,
+    p.add_argument("--seed", default=keep, type=non_negative_int,
                    help="seed of weights, latents and data order")
     p.add_argument("--out", default="runs/train-image", metavar="RUN_DIR", help="run directory")
     p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda")
-    p.add_argument("--threads", type=_non_negative_int, default=0,
+    p.add_argument("--threads", type=non_negative_int, default=0,
                    help="CPU threads for torch (0: torch's default); 1 is fastest for the tiny "
                         "preset's small networks")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")

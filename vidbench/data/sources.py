@@ -68,6 +68,15 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     return head, options
 
 
+def format_spec(head: str, options: dict[str, Any]) -> str:
+    """The inverse of :func:`parse_spec`: ``head:key=val,...`` (booleans as ``true``/``false``),
+    ``head`` alone without options."""
+    if not options:
+        return head
+    return head + ":" + ",".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                                 for k, v in options.items())
+
+
 def _open_shapes(options: dict[str, Any]) -> ClipSource:
     try:
         from vidbench.data.shapes import make_shapes

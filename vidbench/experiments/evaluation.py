@@ -116,7 +116,7 @@ def prediction_clips(cell: Cell, scale: Scale) -> str:
     (``test_data``), keeping the options of the cell's own spec that the held-out spec does not
     set (``shapes:scale=2,...`` predicts held-out clips of that same look, not default
     ``shapes``); the cell's own clips where the scale has no held-out set."""
-    from vidbench.data.sources import parse_spec
+    from vidbench.data.sources import format_spec, parse_spec
 
     test = scale.test_data.get(cell.dataset)
     if test is None:
@@ -125,7 +125,7 @@ def prediction_clips(cell: Cell, scale: Scale) -> str:
     options = {**parse_spec(cell.data_spec)[1], **held_out}
     if options == held_out:
         return test
-    return head + ":" + ",".join(f"{k}={v}" for k, v in options.items())
+    return format_spec(head, options)
 
 
 def _prediction(cell: Cell, plans: list[ResultPlan], scale: Scale, *, work: Path,
