@@ -61,6 +61,10 @@ RATIOS: tuple[tuple[str, str, str | tuple[str, ...], str, str], ...] = (
      "seconds of one motion-training iteration at the tiny preset (1 D step + 5 G steps, "
      "4 clips x 16 frames at 32x32) / one no-grad render of those 64 frames by the image "
      "generator"),
+    ("train.image_2proc_vs_1proc", "train.image.tiny.2proc",
+     "train.image.tiny.2proc@train.image.tiny.1proc", "speed",
+     "image-generator training steps/s at the tiny preset (batch 16 at 32x32, set-up included): "
+     "two data-parallel processes of one thread / one process of one thread"),
     ("sample.of_render", "sample.generator_source.tiny",
      "sample.generator_source.tiny@image.render.tiny", "speed",
      "sampling frames/s (GeneratorSource: G_M, then G_I one video at a time, to uint8) / the "

@@ -1,4 +1,5 @@
-"""Data-parallel utilities for training; every function is a no-op in a single process.
+"""Data-parallel utilities for training; every function but :func:`run_ranks` (which starts
+the processes of a group on one machine) is a no-op in a single process.
 
 Gradients are averaged over ranks explicitly after each backward (what DistributedDataParallel
 does, without its hooks): MoCoGAN-HD's losses take a second-order gradient (the D_3d gradient
@@ -12,16 +13,18 @@ before use, as DDP's ``broadcast_buffers`` does.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
 from metrics.distributed import dist_info
+from vidbench.errors import VidbenchError
 
 __all__ = ["dist_info", "is_main", "broadcast_module", "sync_buffers", "allreduce_grads",
-           "all_gather_rows", "gather_objects", "all_mean", "barrier"]
+           "all_gather_rows", "gather_objects", "all_mean", "barrier", "run_ranks"]
 
 
 def _world() -> int:
@@ -104,3 +107,103 @@ def all_mean(values: dict[str, float], device: torch.device | str = "cpu") -> di
     t = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=device)
     torch.distributed.all_reduce(t)
     return {k: float(v) / world for k, v in zip(keys, t.tolist())}
+
+
+def run_ranks(fn: Callable[..., Any], world: int, args: tuple = (),
+              initializer: Callable[[], None] | None = None, timeout_s: float = 600.0) -> Any:
+    """``fn(*args)`` in ``world`` fresh (spawned) processes joined in one gloo process group;
+    return rank 0's result.
+
+    For data-parallel work on one machine's CPUs without ``torchrun``. ``fn``, ``args`` and
+    ``initializer`` (run in each process before the group is joined) must be picklable. When a
+    rank fails the others are stopped and the failure is raised here (a
+    :class:`~vidbench.errors.VidbenchError` keeps its message); a rank waiting in a collective
+    for one that died gives up after ``timeout_s``.
+    """
+    import pickle
+    import queue as queue_mod
+    import tempfile
+    import time
+    from multiprocessing import get_context
+
+    if world < 1:
+        raise ValueError(f"world must be >= 1, got {world}")
+    ctx = get_context("spawn")
+    messages = ctx.Queue()
+    with tempfile.TemporaryDirectory(prefix="vidbench-ranks-") as tmp:
+        init = Path(tmp, "rendezvous").as_uri()
+        procs = [ctx.Process(target=_rank_main, daemon=True,
+                             args=(fn, args, rank, world, init, initializer, timeout_s, messages))
+                 for rank in range(world)]
+        for p in procs:
+            p.start()
+        results: dict[int, Any] = {}
+        failures: list[tuple[int, str, str, str]] = []
+        try:
+            while len(results) < world and not failures:
+                message = _next_message(messages, procs, results, world)
+                if message is not None:
+                    rank, ok, payload = message
+                    if ok:
+                        results[rank] = payload
+                    else:
+                        failures.append((rank, *payload))
+            if failures:
+                # the ranks a failed rank left behind fail in their collectives soon after:
+                # give the first cause a moment to arrive, and report it rather than them
+                deadline = time.monotonic() + 2.0
+                while time.monotonic() < deadline and len(failures) + len(results) < world:
+                    try:
+                        rank, ok, payload = pickle.loads(messages.get(timeout=0.2))
+                    except queue_mod.Empty:
+                        continue
+                    if not ok:
+                        failures.append((rank, *payload))
+                rank, kind, text, trace = min(failures, key=lambda f: f[1] == "DistBackendError")
+                if kind == "VidbenchError":
+                    raise VidbenchError(text)
+                raise RuntimeError(f"rank {rank} of {world} failed: {text}\n{trace}")
+        finally:
+            for p in procs:
+                if p.is_alive() and len(results) < world:
+                    p.terminate()
+                p.join()
+    return results[0]
+
+
+def _next_message(messages, procs, results: dict, world: int) -> tuple | None:
+    """The next (rank, ok, payload) from a rank, or None after half a second of silence;
+    a rank that died without a word is an error."""
+    import pickle
+    import queue as queue_mod
+
+    try:
+        return pickle.loads(messages.get(timeout=0.5))
+    except queue_mod.Empty:
+        dead = [r for r, p in enumerate(procs) if r not in results and p.exitcode not in (None, 0)]
+        if dead:
+            raise VidbenchError(f"rank {dead[0]} of {world} exited with code "
+                                f"{procs[dead[0]].exitcode} before reporting") from None
+        return None
+
+
+def _rank_main(fn, args, rank, world, init, initializer, timeout_s, messages) -> None:
+    import datetime
+    import pickle
+    import traceback
+
+    try:
+        if initializer is not None:
+            initializer()
+        torch.distributed.init_process_group(
+            "gloo", init_method=init, rank=rank, world_size=world,
+            timeout=datetime.timedelta(seconds=timeout_s))
+        message = (rank, True, fn(*args))
+    except BaseException as exc:   # reported to the parent, which raises it
+        kind = "VidbenchError" if isinstance(exc, VidbenchError) else type(exc).__name__
+        message = (rank, False, (kind, str(exc), traceback.format_exc()))
+    # reported before the group closes (the others then fail); plain pickle, because torch's
+    # queue pickling would share tensors through this process's memory
+    messages.put(pickle.dumps(message))
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()

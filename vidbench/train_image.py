@@ -19,6 +19,14 @@ to resume, rewritten atomically every ``checkpoint_every`` steps; ``args`` is pl
 so ``torch.load(weights_only=True)`` reads it), ``samples/step_XXXXXX.png`` (``g_ema`` on a
 fixed z, const noise) and, at the end, ``generator.pt`` (``{"g_ema", "args"}``) with
 ``generator.json`` (constructor arguments and sha256) read by :func:`load_generator_from_run`.
+
+Data parallel: when a process group is initialised (``torchrun``, or the demo's two CPU
+processes) each of the W ranks takes its contiguous share of every step's global batch (the
+same images, in the same order, as one process), draws its own latents and noise (rank 0 the
+single-process stream, rank r a stream seeded with r), and gradients are averaged over ranks
+before every optimiser step (:mod:`vidbench.ddp`), so the replicas stay identical. The
+minibatch-stddev groups and R1 are per rank. Rank 0 writes every file; a checkpoint keeps every
+rank's random state and can only be resumed with the same number of processes.
 """
 from __future__ import annotations
 
@@ -37,6 +45,7 @@ from models.stylegan2 import StyleGAN2Generator, load_stylegan2
 from models.stylegan2_disc import StyleGAN2Discriminator
 from models.stylegan2_losses import (d_logistic_loss, ema_beta, ema_update, g_nonsaturating_loss,
                                      r1_penalty)
+from vidbench import ddp
 from vidbench.data.convert import to_uint8
 from vidbench.data.writers import write_grid
 from vidbench.errors import BadInputError, VidbenchError
@@ -58,8 +67,22 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _torch_gen(seed: int, stream: int) -> torch.Generator:
-    return torch.Generator().manual_seed(derive_seed(seed, stream))
+def _torch_gen(seed: int, stream: int, rank: int = 0) -> torch.Generator:
+    """Rank 0's stream is the single-process one; rank r > 0 gets its own."""
+    words = (seed, stream) if rank == 0 else (seed, stream, rank)
+    return torch.Generator().manual_seed(derive_seed(*words))
+
+
+def _rank_batch(batch: int, world: int) -> int:
+    """Images per rank of a global ``batch`` split over ``world`` processes."""
+    if batch % world:
+        raise VidbenchError(f"train image: batch {batch} does not split over {world} processes")
+    local = batch // world
+    if local % min(4, local):
+        raise VidbenchError(f"train image: {local} images per process (batch {batch} over "
+                            f"{world}) is not divisible by the minibatch-stddev group "
+                            f"{min(4, local)}")
+    return local
 
 
 def build_networks(c: ImageTrainConfig) -> tuple[StyleGAN2Generator, StyleGAN2Discriminator]:
@@ -106,10 +129,16 @@ def _write_samples(g_ema, z: torch.Tensor, path: Path, rows: int) -> None:
 
 
 def _save_checkpoint(path: Path, c, step, g, d, g_ema, g_optim, d_optim, rng) -> None:
+    """Collective under DDP (every rank's random state is gathered); rank 0 writes."""
+    rngs = ddp.gather_objects(rng.get_state())
+    if not ddp.is_main():
+        return
     state = {"g": g.state_dict(), "d": d.state_dict(), "g_ema": g_ema.state_dict(),
              "g_optim": g_optim.state_dict(), "d_optim": d_optim.state_dict(),
-             "args": rosinality_args(c), "step": step, "train_rng": rng.get_state(),
-             "format": FORMAT}
+             "args": rosinality_args(c), "step": step, "train_rng": rngs[0],
+             "world_size": len(rngs), "format": FORMAT}
+    if len(rngs) > 1:
+        state["train_rng_ranks"] = rngs
     atomic_torch_save(state, path)
 
 
@@ -138,12 +167,13 @@ def _d_step(c: ImageTrainConfig, g, d, d_optim, real: torch.Tensor, rng: torch.G
     g.requires_grad_(False)
     d.requires_grad_(True)
     with torch.no_grad():
-        z = torch.randn(c.batch, c.style_dim, generator=rng).to(real.device)
+        z = torch.randn(len(real), c.style_dim, generator=rng).to(real.device)
         fake = g(z, noise="random", generator=rng)
     real_pred, fake_pred = d(real), d(fake)
     d_loss = d_logistic_loss(real_pred, fake_pred)
     d_optim.zero_grad(set_to_none=True)
     d_loss.backward()
+    ddp.allreduce_grads(d.parameters())
     d_optim.step()
     stats = {"d_loss": d_loss.item(), "real_score": real_pred.detach().mean().item(),
              "fake_score": fake_pred.detach().mean().item()}
@@ -152,28 +182,35 @@ def _d_step(c: ImageTrainConfig, g, d, d_optim, real: torch.Tensor, rng: torch.G
         r1 = r1_penalty(d(real), real)
         d_optim.zero_grad(set_to_none=True)
         (c.r1_gamma / 2 * c.r1_every * r1).backward()
+        ddp.allreduce_grads(d.parameters())
         d_optim.step()
         stats["r1"] = r1.item()
     return stats
 
 
-def _g_step(c: ImageTrainConfig, g, d, g_optim, rng: torch.Generator, device) -> float:
-    """One generator update with the non-saturating loss; returns the loss."""
+def _g_step(c: ImageTrainConfig, g, d, g_optim, rng: torch.Generator, n: int, device) -> float:
+    """One generator update on ``n`` latents with the non-saturating loss; returns the loss."""
     g.requires_grad_(True)
     d.requires_grad_(False)
-    z = torch.randn(c.batch, c.style_dim, generator=rng).to(device)
+    z = torch.randn(n, c.style_dim, generator=rng).to(device)
     g_loss = g_nonsaturating_loss(d(g(z, noise="random", generator=rng)))
     g_optim.zero_grad(set_to_none=True)
     g_loss.backward()
+    ddp.allreduce_grads(g.parameters())
     g_optim.step()
     return g_loss.item()
 
 
-def _log_line(step: int, batch: int, beta: float, window: list[dict]) -> dict:
-    """Means over the steps since the last line (R1: over the steps that computed it)."""
+def _log_line(step: int, batch: int, beta: float, window: list[dict], device="cpu") -> dict:
+    """Means over the steps since the last line (R1: over the steps that computed it) and,
+    under DDP, over ranks (a collective: every rank calls it at the same steps)."""
+    keys = ("d_loss", "g_loss", "r1", "real_score", "fake_score", "sec", "cpu")
+    local = {k: float(np.mean(v)) for k in keys
+             if (v := [w[k] for w in window if k in w])}
+    means = ddp.all_mean(local, device)   # on the device: NCCL reduces CUDA tensors only
+
     def mean(key: str) -> float | None:
-        values = [w[key] for w in window if key in w]
-        return round(float(np.mean(values)), 6) if values else None
+        return round(means[key], 6) if key in means else None
 
     return {"step": step, "images_seen": step * batch, "d_loss": mean("d_loss"),
             "g_loss": mean("g_loss"), "r1": mean("r1"), "real_score": mean("real_score"),
@@ -190,6 +227,9 @@ def train_image(config: ImageTrainConfig, out_dir: str | Path, resume: bool = Fa
     Without ``resume`` a directory that already holds a run is an error.
     """
     c, run = config, Path(out_dir)
+    rank, world = ddp.dist_info()
+    main = rank == 0
+    local = _rank_batch(c.batch, world)
     ckpt_path, log_path = run / CHECKPOINT, run / "log.jsonl"
     if resume and not ckpt_path.exists():
         raise BadInputError(ckpt_path, "nothing to resume: no checkpoint in this run directory")
@@ -201,60 +241,75 @@ def train_image(config: ImageTrainConfig, out_dir: str | Path, resume: bool = Fa
         _check_resumable(config_from_dict({k: v for k, v in state["args"].items()
                                            if k in ImageTrainConfig.__dataclass_fields__}),
                          c, ckpt_path)
+        if state.get("world_size", 1) != world:
+            raise BadInputError(ckpt_path, f"written by {state.get('world_size', 1)} "
+                                           f"process(es); resume with the same number (now "
+                                           f"{world})")
     images, data_desc = load_image_bank(c.dataset, root=c.root, size=c.size, resize=c.resize,
                                         frame_step=c.frame_step, max_images=c.max_images,
-                                        progress=progress)
+                                        progress=progress and main)
     g, d = build_networks(c)
     g_ema = copy.deepcopy(g).eval().requires_grad_(False)
     g_optim, d_optim = _optimizers(c, g, d)
-    rng, step = _torch_gen(c.seed, _TRAIN), 0
+    rng, step = _torch_gen(c.seed, _TRAIN, rank), 0
     if state is not None:
         for module, key in ((g, "g"), (d, "d"), (g_ema, "g_ema")):
             module.load_state_dict(state[key], strict=True)
         g_optim.load_state_dict(state["g_optim"])
         d_optim.load_state_dict(state["d_optim"])
-        rng.set_state(state["train_rng"])
+        rng.set_state(state["train_rng_ranks"][rank] if world > 1 else state["train_rng"])
         step = int(state["step"])
         if step > c.steps:
             raise BadInputError(ckpt_path, f"the run is at step {step}, past steps={c.steps}")
-        _trim_log(log_path, step)
+        if main:
+            _trim_log(log_path, step)
     g, d, g_ema = g.to(device), d.to(device), g_ema.to(device)
     for opt in (g_optim, d_optim):  # optimiser state follows its parameters' device
         for s in opt.state.values():
             for k, v in s.items():
                 if isinstance(v, torch.Tensor) and k != "step":
                     s[k] = v.to(device)
-    run.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run / "config.json", json.dumps(
-        {"config": asdict(c), "data": data_desc, "resumed_from_step": step if resume else None,
-         "provenance": provenance(device)}, indent=1, default=str) + "\n")
+    for module in (g, d, g_ema):   # identical by construction; made certain
+        ddp.broadcast_module(module)
+    if main:
+        run.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run / "config.json", json.dumps(
+            {"config": asdict(c), "data": data_desc, "resumed_from_step": step if resume else None,
+             "world_size": world, "provenance": provenance(device)},
+            indent=1, default=str) + "\n")
     rows = c.sample_grid
     sample_z = torch.randn(rows * rows, c.style_dim,
                            generator=_torch_gen(c.seed, _SAMPLE)).to(device)
-    bar = tqdm(total=c.steps, initial=step, desc="train image", unit="step", disable=not progress)
+    bar = tqdm(total=c.steps, initial=step, desc="train image", unit="step",
+               disable=not (progress and main))
     window: list[dict] = []
     while step < c.steps:
         t0, cpu0 = time.perf_counter(), time.process_time()
-        real = make_batch(images, batch_indices(len(images), c.batch, step, c.seed),
-                          hflip=c.hflip, step=step, seed=c.seed, device=device)
+        indices = batch_indices(len(images), c.batch, step, c.seed)
+        real = make_batch(images, indices, hflip=c.hflip, step=step, seed=c.seed,
+                          device=device)[rank * local:(rank + 1) * local]
         stats = _d_step(c, g, d, d_optim, real, rng, regularize=step % c.r1_every == 0)
-        stats["g_loss"] = _g_step(c, g, d, g_optim, rng, device)
+        stats["g_loss"] = _g_step(c, g, d, g_optim, rng, local, device)
         step += 1
         beta = ema_beta(c.batch, c.ema_half_life, step * c.batch, c.ema_rampup)
         ema_update(g_ema, g, beta)
         window.append({**stats, "sec": time.perf_counter() - t0, "cpu": time.process_time() - cpu0})
         bar.update(1)
         if step % c.log_every == 0 or step == c.steps:
-            line = _log_line(step, c.batch, beta, window)
-            with open(log_path, "a") as fh:
-                fh.write(json.dumps(line) + "\n")
+            line = _log_line(step, c.batch, beta, window, device)
+            if main:
+                with open(log_path, "a") as fh:
+                    fh.write(json.dumps(line) + "\n")
             bar.set_postfix(d=f"{line['d_loss']:.3f}", g=f"{line['g_loss']:.3f}")
             window = []
         if step % c.checkpoint_every == 0 or step == c.steps:
             _save_checkpoint(ckpt_path, c, step, g, d, g_ema, g_optim, d_optim, rng)
-            _write_samples(g_ema, sample_z, run / "samples" / f"step_{step:06d}.png", rows)
+            if main:
+                _write_samples(g_ema, sample_z, run / "samples" / f"step_{step:06d}.png", rows)
     bar.close()
-    return _export(run, c, g_ema, step, data_desc)
+    path = _export(run, c, g_ema, step, data_desc) if main else run / GENERATOR
+    ddp.barrier()
+    return path
 
 
 def load_generator_from_run(path: str | Path, frozen: bool = True) -> StyleGAN2Generator:

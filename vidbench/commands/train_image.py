@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from vidbench.cli import add_command
-from vidbench.commands.eval import non_negative_int, positive_int
+from vidbench.commands.eval import (distributed_from_env, is_main_process, non_negative_int,
+                                    positive_int)
 from vidbench.errors import BadInputError
 
 
@@ -49,10 +50,12 @@ def run(args) -> int:
                          indent=2))
         return 0
     start = time.perf_counter()
-    path = train_image(config, out, resume=args.resume, progress=not args.no_progress,
-                       device=args.device)
-    print(f"generator: {path} (and {path.with_suffix('.json').name}); samples in "
-          f"{out / 'samples'}; {config.steps} steps in {time.perf_counter() - start:.0f} s")
+    with distributed_from_env(args.device) as device:
+        path = train_image(config, out, resume=args.resume, progress=not args.no_progress,
+                           device=device)
+    if is_main_process():
+        print(f"generator: {path} (and {path.with_suffix('.json').name}); samples in "
+              f"{out / 'samples'}; {config.steps} steps in {time.perf_counter() - start:.0f} s")
     return 0
 
 
@@ -70,9 +73,12 @@ def register(train_subparsers) -> None:
                     "(key g_ema) with generator.json (constructor arguments, sha256), "
                     "checkpoint.pt for --resume, samples/step_XXXXXX.png, log.jsonl and "
                     "config.json. Flags left out keep the preset's value (with --resume: the "
-                    "run's own; only --steps may change).",
+                    "run's own; only --steps may change). Under torchrun the global --batch is "
+                    "split over the processes (data parallel, gloo on CPU, NCCL on CUDA).",
         example="vidbench train image --dataset shapes --preset tiny --out runs/shapes-image\n"
-                "vidbench train image --out runs/shapes-image --resume --steps 3000")
+                "vidbench train image --out runs/shapes-image --resume --steps 3000\n"
+                "torchrun --standalone --nproc_per_node 2 -m vidbench train image --threads 1 "
+                "--out runs/shapes-image-2p")
     p.add_argument("--dataset", default=keep, metavar="SRC",
                    help="frames to learn: a path, a data set name (with --root) or "
                         "shapes[:key=value,...] (preset default: shapes)")
