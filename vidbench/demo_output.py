@@ -77,7 +77,9 @@ def write_report(results: Path, out: Path, runs: Mapping[str, str], real: str,
                          progress=progress)
     files = {"report": str(index)}
     if find_chromium():
-        files["screenshot"] = str(screenshot_page(index, out / "screenshot.png", height=1600))
+        shot = out / "screenshot.png"          # named as given, like the other files
+        screenshot_page(index, shot, height=1600)
+        files["screenshot"] = str(shot)
     return files
 
 

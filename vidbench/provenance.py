@@ -16,14 +16,21 @@ _PACKAGES = ("vidbench", "torch", "torchvision", "numpy", "scipy", "scikit-image
              "facenet-pytorch", "pandas")
 
 
-@functools.lru_cache(maxsize=1)
-def git_state() -> dict[str, Any]:
-    """Commit and dirty flag of the checkout vidbench runs from (None outside a checkout)."""
-    root = Path(__file__).resolve().parent.parent
+# Committed outputs (the demo's pictures, benchmark figures): a run that rewrites them has not
+# changed the code, so they do not make the checkout dirty.
+OUTPUT_DIRS = ("results",)
+
+
+@functools.lru_cache(maxsize=4)
+def git_state(root: Path | None = None) -> dict[str, Any]:
+    """Commit of the checkout vidbench runs from (or ``root``) and whether its tracked files,
+    outside :data:`OUTPUT_DIRS`, differ from it (None outside a checkout)."""
+    root = root or Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                                 text=True, timeout=10, check=True).stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                 ".", *(f":(exclude){d}" for d in OUTPUT_DIRS)],
                                 cwd=root, capture_output=True, text=True, timeout=10,
                                 check=True).stdout.strip()
         return {"git_commit": commit, "git_dirty": bool(status)}
