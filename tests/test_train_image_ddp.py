@@ -31,6 +31,12 @@ def _rank_info() -> tuple[int, int, float]:
     return rank, world, float(t)
 
 
+def _a_path() -> object:
+    from pathlib import Path
+
+    return Path("/somewhere")
+
+
 def _fail_on_rank_one() -> None:
     if ddp.dist_info()[0] == 1:
         raise VidbenchError("rank one refuses")
@@ -71,6 +77,12 @@ def _train(config: dict, out: str, resume: bool, replicas: str) -> str:
 # ---------------------------------------------------------------------------------- tests
 def test_run_ranks_forms_a_group():
     assert ddp.run_ranks(_rank_info, 2, initializer=_one_thread) == (0, 2, 3.0)
+
+
+def test_run_ranks_returns_only_plain_data():
+    """Results are read back with torch.load(weights_only=True): no arbitrary pickles."""
+    with pytest.raises(VidbenchError, match="not made of tensors"):
+        ddp.run_ranks(_a_path, 2, initializer=_one_thread)
 
 
 def test_run_ranks_raises_a_rank_failure_and_stops_the_others():

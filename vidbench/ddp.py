@@ -115,12 +115,13 @@ def run_ranks(fn: Callable[..., Any], world: int, args: tuple = (),
     return rank 0's result.
 
     For data-parallel work on one machine's CPUs without ``torchrun``. ``fn``, ``args`` and
-    ``initializer`` (run in each process before the group is joined) must be picklable. When a
+    ``initializer`` (run in each process before the group is joined) must be picklable; the
+    result comes back through ``torch.save`` and ``torch.load(weights_only=True)``, so it is
+    made of tensors, numbers, strings, and lists, tuples or dicts of them. When a
     rank fails the others are stopped and the failure is raised here (a
     :class:`~vidbench.errors.VidbenchError` keeps its message); a rank waiting in a collective
     for one that died gives up after ``timeout_s``.
     """
-    import pickle
     import queue as queue_mod
     import tempfile
     import time
@@ -154,7 +155,7 @@ def run_ranks(fn: Callable[..., Any], world: int, args: tuple = (),
                 deadline = time.monotonic() + 2.0
                 while time.monotonic() < deadline and len(failures) + len(results) < world:
                     try:
-                        rank, ok, payload = pickle.loads(messages.get(timeout=0.2))
+                        rank, ok, payload = _decode(messages.get(timeout=0.2))
                     except queue_mod.Empty:
                         continue
                     if not ok:
@@ -171,14 +172,35 @@ def run_ranks(fn: Callable[..., Any], world: int, args: tuple = (),
     return results[0]
 
 
+def _encode(message: tuple) -> bytes:
+    """A rank's message as bytes in torch's format (tensors by value: torch's own queue
+    pickling would share them through the memory of a process that is about to exit)."""
+    import io
+
+    buf = io.BytesIO()
+    torch.save(message, buf)
+    return buf.getvalue()
+
+
+def _decode(data: bytes) -> tuple:
+    """The message of :func:`_encode`, read with ``weights_only=True`` (no arbitrary pickles:
+    results are tensors, numbers, strings and lists, tuples or dicts of them)."""
+    import io
+
+    try:
+        return torch.load(io.BytesIO(data), weights_only=True)
+    except Exception as exc:   # noqa: BLE001 - the unpickler's errors vary by version
+        raise VidbenchError(f"run_ranks: a rank's result is not made of tensors, numbers, "
+                            f"strings, lists, tuples or dicts ({exc})") from None
+
+
 def _next_message(messages, procs, results: dict, world: int) -> tuple | None:
     """The next (rank, ok, payload) from a rank, or None after half a second of silence;
     a rank that died without a word is an error."""
-    import pickle
     import queue as queue_mod
 
     try:
-        return pickle.loads(messages.get(timeout=0.5))
+        return _decode(messages.get(timeout=0.5))
     except queue_mod.Empty:
         dead = [r for r, p in enumerate(procs) if r not in results and p.exitcode not in (None, 0)]
         if dead:
@@ -189,7 +211,6 @@ def _next_message(messages, procs, results: dict, world: int) -> tuple | None:
 
 def _rank_main(fn, args, rank, world, init, initializer, timeout_s, messages) -> None:
     import datetime
-    import pickle
     import traceback
 
     try:
@@ -202,8 +223,7 @@ def _rank_main(fn, args, rank, world, init, initializer, timeout_s, messages) ->
     except BaseException as exc:   # reported to the parent, which raises it
         kind = "VidbenchError" if isinstance(exc, VidbenchError) else type(exc).__name__
         message = (rank, False, (kind, str(exc), traceback.format_exc()))
-    # reported before the group closes (the others then fail); plain pickle, because torch's
-    # queue pickling would share tensors through this process's memory
-    messages.put(pickle.dumps(message))
+    # reported before the group closes (the others then fail)
+    messages.put(_encode(message))
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
