@@ -122,7 +122,6 @@ def run_ranks(fn: Callable[..., Any], world: int, args: tuple = (),
     :class:`~vidbench.errors.VidbenchError` keeps its message); a rank waiting in a collective
     for one that died gives up after ``timeout_s``.
     """
-    import queue as queue_mod
     import tempfile
     import time
     from multiprocessing import get_context
@@ -138,38 +137,32 @@ def run_ranks(fn: Callable[..., Any], world: int, args: tuple = (),
                  for rank in range(world)]
         for p in procs:
             p.start()
-        results: dict[int, Any] = {}
-        failures: list[tuple[int, str, str, str]] = []
+        reported: dict[int, tuple[bool, Any]] = {}    # rank -> (ok, result or failure)
+        deadline = float("inf")
         try:
-            while len(results) < world and not failures:
-                message = _next_message(messages, procs, results, world)
-                if message is not None:
-                    rank, ok, payload = message
-                    if ok:
-                        results[rank] = payload
-                    else:
-                        failures.append((rank, *payload))
+            while len(reported) < world and time.monotonic() < deadline:
+                failed = any(not ok for ok, _ in reported.values())
+                message = _next_message(messages, procs, reported, world, check_dead=not failed)
+                if message is None:
+                    continue
+                rank, ok, payload = message
+                reported[rank] = (ok, payload)
+                if not ok and not failed:
+                    # the ranks a failed rank left behind fail in their collectives soon
+                    # after: give the first cause a moment to arrive, and report it
+                    deadline = time.monotonic() + 2.0
+            failures = [(rank, *payload) for rank, (ok, payload) in reported.items() if not ok]
             if failures:
-                # the ranks a failed rank left behind fail in their collectives soon after:
-                # give the first cause a moment to arrive, and report it rather than them
-                deadline = time.monotonic() + 2.0
-                while time.monotonic() < deadline and len(failures) + len(results) < world:
-                    try:
-                        rank, ok, payload = _decode(messages.get(timeout=0.2))
-                    except queue_mod.Empty:
-                        continue
-                    if not ok:
-                        failures.append((rank, *payload))
                 rank, kind, text, trace = min(failures, key=lambda f: f[1] == "DistBackendError")
                 if kind == "VidbenchError":
                     raise VidbenchError(text)
                 raise RuntimeError(f"rank {rank} of {world} failed: {text}\n{trace}")
         finally:
             for p in procs:
-                if p.is_alive() and len(results) < world:
+                if p.is_alive() and len(reported) < world:
                     p.terminate()
                 p.join()
-    return results[0]
+    return reported[0][1]
 
 
 def _encode(message: tuple) -> bytes:
@@ -194,16 +187,18 @@ def _decode(data: bytes) -> tuple:
                             f"strings, lists, tuples or dicts ({exc})") from None
 
 
-def _next_message(messages, procs, results: dict, world: int) -> tuple | None:
-    """The next (rank, ok, payload) from a rank, or None after half a second of silence;
-    a rank that died without a word is an error."""
+def _next_message(messages, procs, reported: dict, world: int,
+                  check_dead: bool = True) -> tuple | None:
+    """The next (rank, ok, payload) from a rank, or None after a fifth of a second of silence;
+    with ``check_dead``, a rank that died without a word is an error."""
     import queue as queue_mod
 
     try:
-        return _decode(messages.get(timeout=0.5))
+        return _decode(messages.get(timeout=0.2))
     except queue_mod.Empty:
-        dead = [r for r, p in enumerate(procs) if r not in results and p.exitcode not in (None, 0)]
-        if dead:
+        dead = [r for r, p in enumerate(procs)
+                if r not in reported and p.exitcode not in (None, 0)]
+        if dead and check_dead:
             raise VidbenchError(f"rank {dead[0]} of {world} exited with code "
                                 f"{procs[dead[0]].exitcode} before reporting") from None
         return None
