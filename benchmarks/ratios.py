@@ -65,6 +65,10 @@ RATIOS: tuple[tuple[str, str, str | tuple[str, ...], str, str], ...] = (
      "train.image.tiny.2proc@train.image.tiny.1proc", "speed",
      "image-generator training steps/s at the tiny preset (batch 16 at 32x32, set-up included): "
      "two data-parallel processes of one thread / one process of one thread"),
+    ("preprocess.area_shortcut_vs_weighted", "preprocess.area_upscale",
+     "preprocess.area_upscale@preprocess.area_weighted", "speed",
+     "uint8 frames/s of the exact area resize 32 -> 128: the whole-factor shortcut "
+     "(replication) / the general overlap-weighted float64 path, rounded (the same bytes)"),
     ("sample.of_render", "sample.generator_source.tiny",
      "sample.generator_source.tiny@image.render.tiny", "speed",
      "sampling frames/s (GeneratorSource: G_M, then G_I one video at a time, to uint8) / the "

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from vidbench.data.resize import (RESIZE_METHODS, area_weights, center_crop, resize_frames,
-                                  resize_tf1_bilinear)
+                                  resize_tf1_bilinear, round_to_uint8)
 from vidbench.errors import VidbenchError
 
 
@@ -152,6 +152,31 @@ def test_area_uint8_is_the_exactly_rounded_mean():
                     oz = max(0, min((j + 1) * 5, (z + 1) * 2) - max(j * 5, z * 2))
                     total += Fraction(oy * oz * int(x[0, y, z, 0]), 7 * 5)
             assert got[i, j] == int(total + Fraction(1, 2)), (i, j, total)
+
+
+@pytest.mark.parametrize("in_hw,out_hw", [((32, 32), (128, 128)), ((5, 4), (10, 12)),
+                                           ((3, 7), (3, 14))])
+def test_area_uint8_whole_factor_upscale_equals_the_weighted_average(in_hw, out_hw):
+    # uint8 upscaling by whole factors takes a shortcut (replication); it must give what the
+    # general overlap-weighted average gives on the same values, rounded half up
+    u = frames_for(2, *in_hw, seed=13)
+    got = resize_frames(u, out_hw, "area")
+    assert got.dtype == np.uint8 and got.shape == (2, *out_hw, 3)
+    weighted = resize_frames(u.astype(np.float64), out_hw, "area")  # float: the general path
+    np.testing.assert_array_equal(got, np.floor(weighted.astype(np.float64) + 0.5))
+    np.testing.assert_array_equal(
+        resize_frames(u, out_hw, "area", out_dtype=np.float32), got.astype(np.float32))
+
+
+def test_round_to_uint8_rounds_half_up_and_clips():
+    x = np.array([-3.0, -0.5, 0.49999997, 0.5, 1.5, 2.5, 254.5, 255.4, 300.0], np.float32)
+    np.testing.assert_array_equal(round_to_uint8(x), [0, 0, 0, 1, 2, 3, 255, 255, 255])
+    assert round_to_uint8(x).dtype == np.uint8
+    y = np.linspace(-10, 270, 1001)                       # float64 in, not modified
+    before = y.copy()
+    expected = [min(255, max(0, int(np.floor(v + 0.5)))) for v in y]
+    np.testing.assert_array_equal(round_to_uint8(y), expected)
+    np.testing.assert_array_equal(y, before)
 
 
 def test_area_weights_rows_sum_to_one():

@@ -22,7 +22,9 @@ Every method reproduces one named reference exactly; the name is what a protocol
     downscaling this is OpenCV's ``INTER_AREA`` definition; at integer factors it equals block
     means (and ``torch.nn.functional.adaptive_avg_pool2d``, which differs otherwise). For
     upscaling it replicates pixels and blends where an output pixel straddles two inputs
-    (OpenCV switches to bilinear there; vidbench does not).
+    (OpenCV switches to bilinear there; vidbench does not); uint8 upscaling by whole factors
+    (32 -> 128) is computed as the replication it is, the same bytes without the float64
+    sums.
 ``bicubic``, ``lanczos``
     Pillow's ``Image.resize`` with ``Image.BICUBIC`` (Keys cubic, a = -0.5) or
     ``Image.LANCZOS`` (a = 3; the ``ANTIALIAS`` of Pillow < 10, used by MoCoGAN-HD's loader),
@@ -143,6 +145,10 @@ def _area(frames: np.ndarray, size: Size, chunk: int = 32) -> np.ndarray:
     # exact integer in float64, so the mean (and a .5 tie) is correctly rounded.
     n, in_h, in_w, c = frames.shape
     out_h, out_w = size
+    if frames.dtype == np.uint8 and out_h % in_h == 0 and out_w % in_w == 0:
+        # Upscaling by whole factors: every output pixel lies inside one input pixel, so its
+        # mean is that pixel exactly (uint8 out, nothing to round).
+        return frames.repeat(out_h // in_h, axis=1).repeat(out_w // in_w, axis=2)
     out = np.empty((n, out_h, out_w, c), np.float64)  # rounded to uint8 from float64
     integer = in_h % out_h == 0 and in_w % out_w == 0
     wh = area_overlaps(in_h, out_h).astype(np.float64)
@@ -189,7 +195,9 @@ RESIZE_METHODS: dict[str, Callable[[np.ndarray, Size], np.ndarray]] = {
 
 def round_to_uint8(x: np.ndarray) -> np.ndarray:
     """Round half up and clip to [0, 255]: how resized uint8 frames are stored."""
-    return np.clip(np.floor(x.astype(np.float64) + 0.5), 0, 255).astype(np.uint8)
+    y = np.add(x, 0.5, dtype=np.float64)   # a new float64 array, then in place
+    np.floor(y, out=y)
+    return np.clip(y, 0, 255, out=y).astype(np.uint8)
 
 
 def resize_frames(frames: np.ndarray, size: int | Size, method: str,
