@@ -22,6 +22,7 @@ from torch import nn
 
 from metrics.distributed import dist_info
 from vidbench.errors import VidbenchError
+from vidbench.fileio import torch_bytes
 
 __all__ = ["dist_info", "is_main", "broadcast_module", "sync_buffers", "allreduce_grads",
            "all_gather_rows", "gather_objects", "all_mean", "barrier", "run_ranks"]
@@ -165,18 +166,8 @@ def run_ranks(fn: Callable[..., Any], world: int, args: tuple = (),
     return reported[0][1]
 
 
-def _encode(message: tuple) -> bytes:
-    """A rank's message as bytes in torch's format (tensors by value: torch's own queue
-    pickling would share them through the memory of a process that is about to exit)."""
-    import io
-
-    buf = io.BytesIO()
-    torch.save(message, buf)
-    return buf.getvalue()
-
-
 def _decode(data: bytes) -> tuple:
-    """The message of :func:`_encode`, read with ``weights_only=True`` (no arbitrary pickles:
+    """A rank's message (bytes of :func:`vidbench.fileio.torch_bytes`), read with ``weights_only=True`` (no arbitrary pickles:
     results are tensors, numbers, strings and lists, tuples or dicts of them)."""
     import io
 
@@ -218,7 +209,9 @@ def _rank_main(fn, args, rank, world, init, initializer, timeout_s, messages) ->
     except BaseException as exc:   # reported to the parent, which raises it
         kind = "VidbenchError" if isinstance(exc, VidbenchError) else type(exc).__name__
         message = (rank, False, (kind, str(exc), traceback.format_exc()))
-    # reported before the group closes (the others then fail)
-    messages.put(_encode(message))
+    # reported before the group closes (the others then fail); as bytes in torch's format,
+    # tensors by value (torch's own queue pickling would share them through the memory of a
+    # process that is about to exit)
+    messages.put(torch_bytes(message))
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()

@@ -72,13 +72,18 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_torch_save(obj: object, path: str | os.PathLike) -> None:
-    """``torch.save`` atomically. Serialised in memory first: torch's own file writer turns a
-    full disk into an opaque RuntimeError, a plain write gives ENOSPC (a DiskFullError)."""
+def torch_bytes(obj: object) -> bytes:
+    """``obj`` serialised by ``torch.save`` in memory (tensors by value)."""
     import io
 
     import torch
 
     buf = io.BytesIO()
     torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getbuffer())
+    return buf.getvalue()
+
+
+def atomic_torch_save(obj: object, path: str | os.PathLike) -> None:
+    """``torch.save`` atomically. Serialised in memory first: torch's own file writer turns a
+    full disk into an opaque RuntimeError, a plain write gives ENOSPC (a DiskFullError)."""
+    atomic_write_bytes(path, torch_bytes(obj))

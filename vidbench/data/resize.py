@@ -182,7 +182,8 @@ def _pillow(resample: int) -> Callable[[np.ndarray, Size], np.ndarray]:
     return run
 
 
-# name -> function(frames [N,H,W,C] uint8 or float, (h, w)) -> float (Pillow on uint8: uint8)
+# name -> function(frames [N,H,W,C] uint8 or float, (h, w)) -> float (uint8 for Pillow on
+# uint8, and for area upscaling of uint8 by whole factors)
 RESIZE_METHODS: dict[str, Callable[[np.ndarray, Size], np.ndarray]] = {
     "tf1-bilinear": _tf1,
     "bilinear": _bilinear,
