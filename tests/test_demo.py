@@ -125,6 +125,13 @@ def test_quick_demo_end_to_end(tmp_path, vidbench_home, capsys):
     assert grid.shape == (8 * 66 + 2, 16 * 66 + 2, 3)
     with Image.open(out / "samples.gif") as gif:
         assert gif.n_frames == 16 and gif.size == (4 * 66 + 2, 2 * 66 + 2)
+    # what G_M can move along: one row per PCA direction it uses, -3σ … +3σ in 9 columns
+    n_pca = json.loads((out / "work" / "motion" / "full" / "config.json").read_text())
+    n_pca = n_pca["motion"]["n_pca"]
+    directions = np.asarray(Image.open(out / "pca_directions.png"))
+    assert directions.shape == (n_pca * 66 + 2, 9 * 66 + 2, 3)
+    info = json.loads((out / "pca_directions.json").read_text())
+    assert [d["component"] for d in info["directions"]] == list(range(1, n_pca + 1))
     index = out / "report" / "index.html"
     assert index.is_file()
     if find_chromium():

@@ -20,7 +20,8 @@ computed; the motion variants train two at a time; the rows are scored two at a 
 
 Writes into ``out_dir``: ``results.jsonl`` (one result line per number, experiment
 ``demo``), ``table.txt``, ``samples.gif`` and ``grid.png`` (real clips above generated ones,
-rows = videos, columns = frames), ``summary.json``, ``report/`` (the HTML report, with
+rows = videos, columns = frames), ``pca_directions.png`` and ``.json`` (the image along each PCA
+direction the motion generator moves along), ``summary.json``, ``report/`` (the HTML report, with
 ``screenshot.png`` when Chromium is present) and ``work/`` (the trained models).
 """
 from __future__ import annotations

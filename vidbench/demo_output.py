@@ -49,10 +49,13 @@ def _zoom(videos: np.ndarray) -> np.ndarray:
 
 
 def write_pictures(out: Path, run: str, real: str, seed: int) -> dict[str, str]:
-    """``grid.png`` (rows: SHOWN real videos, then SHOWN generated; columns: frames) and
-    ``samples.gif`` (top row real, bottom row generated)."""
+    """``grid.png`` (rows: SHOWN real videos, then SHOWN generated; columns: frames),
+    ``samples.gif`` (top row real, bottom row generated) and ``pca_directions.png``/``.json``
+    (the image along each PCA direction the motion generator moves along,
+    :mod:`vidbench.pca_preview`)."""
     from vidbench.data.sources import open_source
     from vidbench.data.writers import write_grid, write_grid_video
+    from vidbench.pca_preview import pca_preview
     from vidbench.sample import generate_videos, load_video_model, to_clips
 
     model = load_video_model(run)
@@ -63,7 +66,11 @@ def write_pictures(out: Path, run: str, real: str, seed: int) -> dict[str, str]:
     both = _zoom(np.concatenate([reals, fake]))
     grid = write_grid(out / "grid.png", both, pad=2)
     gif = write_grid_video(out / "samples.gif", both, ncols=SHOWN, fps=8)
-    return {"grid": str(grid), "gif": str(gif)}
+    motion = model.motion
+    directions = pca_preview(model.image, motion.pca_comp, motion.pca_stdev, out,
+                             num_components=motion.n_pca, contents=1, seed=seed, zoom=ZOOM,
+                             name="pca_directions")
+    return {"grid": str(grid), "gif": str(gif), "pca_directions": directions["png"]}
 
 
 def write_report(results: Path, out: Path, runs: Mapping[str, str], real: str,

@@ -22,11 +22,23 @@ def run(args) -> int:
     summary = {"out": str(meta_path.parent), "num_samples": result.num_samples,
                "latent_dim": int(result.components.shape[1]),
                "top10_var_ratio": [float(v) for v in result.var_ratio[:10]]}
+    if args.preview:
+        import torch
+
+        from vidbench.pca_preview import pca_preview
+
+        info = pca_preview(loaded.adapter, torch.from_numpy(result.components),
+                           torch.from_numpy(result.stdev), meta_path.parent,
+                           var_ratio=result.var_ratio, num_components=args.preview,
+                           span=args.preview_span, seed=args.seed)
+        summary["preview"] = info["png"]
     if args.json:
         print(json.dumps(summary))
     else:
         print(f"PCA of {result.num_samples} w vectors written to {summary['out']} (top "
               f"component explains {result.var_ratio[0]:.3%} of the variance)")
+        if args.preview:
+            print(f"traversals of the first {args.preview} directions: {summary['preview']}")
     return 0
 
 
@@ -49,6 +61,11 @@ def register(subparsers) -> None:
     p.add_argument("--out", metavar="DIR",
                    help="output folder (default: <generator stem>_pca next to the generator)")
     p.add_argument("--device", default="cpu", help="torch device of the mapping network")
+    p.add_argument("--preview", type=non_negative_int, default=0, metavar="N",
+                   help="also render the image along each of the first N directions "
+                        "(preview.png and preview.json in the output folder; 0: none)")
+    p.add_argument("--preview-span", type=float, default=3.0, metavar="S",
+                   help="the traversals go from -S to +S standard deviations (default 3)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print a summary as one JSON object")
     p.set_defaults(func=run)
