@@ -132,6 +132,8 @@ def test_quick_demo_end_to_end(tmp_path, vidbench_home, capsys):
     assert directions.shape == (n_pca * 66 + 2, 9 * 66 + 2, 3)
     info = json.loads((out / "pca_directions.json").read_text())
     assert [d["component"] for d in info["directions"]] == list(range(1, n_pca + 1))
+    assert info["source"]["pca"]["files"]["pca_comp.npy"] == json.loads(
+        (out / "work" / "pca" / "pca.json").read_text())["files"]["pca_comp.npy"]
     index = out / "report" / "index.html"
     assert index.is_file()
     if find_chromium():

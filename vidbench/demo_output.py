@@ -67,9 +67,11 @@ def write_pictures(out: Path, run: str, real: str, seed: int) -> dict[str, str]:
     grid = write_grid(out / "grid.png", both, pad=2)
     gif = write_grid_video(out / "samples.gif", both, ncols=SHOWN, fps=8)
     motion = model.motion
+    ratios = np.load(Path(model.info["pca"]["dir"]) / "pca_var_ratio.npy")
     directions = pca_preview(model.image, motion.pca_comp, motion.pca_stdev, out,
+                             var_ratio=ratios,
                              num_components=motion.n_pca, contents=1, seed=seed, zoom=ZOOM,
-                             name="pca_directions")
+                             name="pca_directions", source=model.info)
     return {"grid": str(grid), "gif": str(gif), "pca_directions": directions["png"]}
 
 

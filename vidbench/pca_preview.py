@@ -25,6 +25,7 @@ import torch
 from models.generator_api import ImageGenerator
 from vidbench.errors import VidbenchError
 from vidbench.fileio import atomic_write_text
+from vidbench.provenance import provenance
 
 PREVIEW_FORMAT = "vidbench-pca-preview/1"
 
@@ -55,10 +56,12 @@ def pixel_change(clips: np.ndarray) -> np.ndarray:
 def pca_preview(gen: ImageGenerator, components: torch.Tensor, stdev: torch.Tensor,
                 out_dir: str | os.PathLike, *, var_ratio: np.ndarray | None = None,
                 num_components: int = 16, contents: int = 2, span: float = 3.0,
-                steps: int = 9, seed: int = 0, zoom: int = 1,
-                name: str = "preview") -> dict[str, Any]:
+                steps: int = 9, seed: int = 0, zoom: int = 1, name: str = "preview",
+                source: dict[str, Any] | None = None) -> dict[str, Any]:
     """Render the traversals (module docstring) into ``out_dir/<name>.png`` and
-    ``<name>.json``; return the JSON's content. ``zoom`` repeats pixels (small images)."""
+    ``<name>.json``; return the JSON's content. ``zoom`` repeats pixels (small images);
+    ``source`` says which generator and basis these are (hashes), recorded in the JSON with the
+    git commit, versions and device."""
     from vidbench.data.writers import write_grid
     from vidbench.sample import render_frames, to_clips
 
@@ -86,7 +89,8 @@ def pca_preview(gen: ImageGenerator, components: torch.Tensor, stdev: torch.Tens
             "directions": [{"component": c + 1, "stdev": float(sd[c]),
                             "var_ratio": None if var_ratio is None else float(var_ratio[c]),
                             "pixel_change": float(change[c])}
-                           for c in range(num_components)]}
+                           for c in range(num_components)],
+            "source": source or {}, **provenance(w.device)}
     atomic_write_text(out / f"{name}.json", json.dumps(info, indent=2) + "\n")
     return info
 

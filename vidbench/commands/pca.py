@@ -30,7 +30,9 @@ def run(args) -> int:
         info = pca_preview(loaded.adapter, torch.from_numpy(result.components),
                            torch.from_numpy(result.stdev), meta_path.parent,
                            var_ratio=result.var_ratio, num_components=args.preview,
-                           span=args.preview_span, seed=args.seed)
+                           span=args.preview_span, seed=args.seed,
+                           source={"generator": loaded.describe(),
+                                   "pca": json.loads(meta_path.read_text())["files"]})
         summary["preview"] = info["png"]
     if args.json:
         print(json.dumps(summary))
