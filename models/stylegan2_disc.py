@@ -30,7 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.stylegan2 import EqualLinear, FIRFilter, FusedLeakyReLU, stylegan2_channels
+from models.stylegan2 import stylegan2_channels
+from models.stylegan2_layers import EqualLinear, FIRFilter, FusedLeakyReLU
 
 
 class EqualConv2d(nn.Module):

@@ -12,7 +12,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from models.i3d import (I3D, Unit3D, conv3d_same, load_i3d, max_pool3d_same, same_padding)
+from models.i3d import I3D, Unit3D, load_i3d
+from models.i3d_same import conv3d_same, max_pool3d_same, same_padding
 from models.weights import weight_path
 from vidbench.errors import BadInputError, VidbenchError
 

@@ -10,8 +10,8 @@ import scipy.signal
 import torch
 import torch.nn.functional as F
 
-from models.stylegan2 import (ModulatedConv2d, StyleGAN2Generator, load_stylegan2,
-                              stylegan2_channels)
+from models.stylegan2 import StyleGAN2Generator, load_stylegan2, stylegan2_channels
+from models.stylegan2_layers import ModulatedConv2d
 from models.stylegan2_ops import fused_leaky_relu, upfirdn2d
 from vidbench.errors import BadInputError
 

@@ -22,11 +22,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import types
-import typing
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from vidbench.config_json import flatten_keys, from_dict, to_jsonable
 from vidbench.errors import BadInputError, VidbenchError
 
 MODES = ("in-domain", "cross-domain")
@@ -117,7 +116,7 @@ class MotionTrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": CONFIG_FORMAT, **_to_jsonable(self)}
+        return {"format": CONFIG_FORMAT, **to_jsonable(self)}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -128,7 +127,7 @@ class MotionTrainConfig:
         fmt = data.pop("format", CONFIG_FORMAT)
         if fmt != CONFIG_FORMAT:
             raise VidbenchError(f"{where}: format {fmt!r} is not {CONFIG_FORMAT!r}")
-        return _from_dict(cls, data, where)
+        return from_dict(cls, data, where)
 
 
 # --------------------------------------------------------------------------- presets (data)
@@ -185,7 +184,7 @@ def preset_name(preset: str, dataset: str | None) -> str:
 
 def with_overrides(cfg: MotionTrainConfig, overrides: Mapping[str, Any]) -> MotionTrainConfig:
     """``cfg`` with dotted-key overrides (``{"loss.mi": False, "batch_size": 8}``) applied."""
-    data = _to_jsonable(cfg)
+    data = to_jsonable(cfg)
     for key, value in overrides.items():
         node, parts = data, key.split(".")
         for part in parts[:-1]:
@@ -283,79 +282,5 @@ def load_config(path: str | os.PathLike) -> MotionTrainConfig:
 
 def config_diff(a: MotionTrainConfig, b: MotionTrainConfig) -> dict[str, tuple[Any, Any]]:
     """Dotted keys whose values differ: ``{key: (a_value, b_value)}``."""
-    flat_a, flat_b = _flatten(_to_jsonable(a)), _flatten(_to_jsonable(b))
+    flat_a, flat_b = flatten_keys(to_jsonable(a)), flatten_keys(to_jsonable(b))
     return {k: (flat_a[k], flat_b[k]) for k in flat_a if flat_a[k] != flat_b[k]}
-
-
-# --------------------------------------------------------------------------- JSON helpers
-def _to_jsonable(obj: Any) -> Any:
-    if is_dataclass(obj):
-        return {f.name: _to_jsonable(getattr(obj, f.name)) for f in fields(obj)}
-    if isinstance(obj, tuple):
-        return [_to_jsonable(v) for v in obj]
-    return obj
-
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            out[prefix + key] = value
-    return out
-
-
-def _coerce(tp: Any, value: Any, where: str) -> Any:
-    """Check ``value`` against the annotation ``tp`` (int, float, bool, str, None, tuples)."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in (a for a in args if a is not type(None)):
-            try:
-                return _coerce(arg, value, where)
-            except VidbenchError as exc:
-                errors.append(str(exc))
-        raise VidbenchError(errors[0] if errors else f"{where}: bad value {value!r}")
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)) or len(value) != len(args):
-            raise VidbenchError(f"{where}: expected a list of {len(args)} values, got {value!r}")
-        return tuple(_coerce(a, v, where) for a, v in zip(args, value))
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise VidbenchError(f"{where}: expected true/false, got {value!r}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise VidbenchError(f"{where}: expected an integer, got {value!r}")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise VidbenchError(f"{where}: expected a number, got {value!r}")
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise VidbenchError(f"{where}: expected a string, got {value!r}")
-        return value
-    raise TypeError(f"unsupported config annotation {tp!r}")  # pragma: no cover
-
-
-def _from_dict(cls: type, data: Mapping[str, Any], where: str) -> Any:
-    if not isinstance(data, Mapping):
-        raise VidbenchError(f"{where}: expected an object, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise VidbenchError(f"{where}: unknown config key(s) {', '.join(unknown)}; "
-                            f"valid: {', '.join(sorted(known))}")
-    kwargs = {}
-    for name, value in data.items():
-        tp = hints[name]
-        if is_dataclass(tp):
-            kwargs[name] = _from_dict(tp, value, f"{where}.{name}")
-        else:
-            kwargs[name] = _coerce(tp, value, f"{where}.{name}")
-    return cls(**kwargs)
