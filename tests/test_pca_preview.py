@@ -93,7 +93,7 @@ def test_pca_command_preview(tmp_path, capsys):
     assert png.shape == (2 * 3 * 34 + 2, 9 * 34 + 2, 3)        # 2 contents x 3 directions
     info = json.loads((tmp_path / "p" / "preview.json").read_text())
     pca_meta = json.loads((tmp_path / "p" / "pca.json").read_text())
-    assert info["source"]["pca"] == pca_meta["files"]
+    assert info["source"]["pca"]["files"] == pca_meta["files"]
     assert info["source"]["generator"]["sha256"] == pca_meta["generator"]["sha256"]
     assert {"git_commit", "versions", "device"} <= set(info)
     ratios = np.load(tmp_path / "p" / "pca_var_ratio.npy")

@@ -24,7 +24,8 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def flatten_keys(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested dicts as one dict of dotted keys (``{"loss": {"mi": True}}`` -> ``{"loss.mi": True}``)."""
+    """Nested dicts as one dict of dotted keys: ``{"loss": {"mi": True}}`` becomes
+    ``{"loss.mi": True}``."""
     out: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, dict):

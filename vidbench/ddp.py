@@ -167,8 +167,9 @@ def run_ranks(fn: Callable[..., Any], world: int, args: tuple = (),
 
 
 def _decode(data: bytes) -> tuple:
-    """A rank's message (bytes of :func:`vidbench.fileio.torch_bytes`), read with ``weights_only=True`` (no arbitrary pickles:
-    results are tensors, numbers, strings and lists, tuples or dicts of them)."""
+    """A rank's message (bytes of :func:`vidbench.fileio.torch_bytes`), read with
+    ``weights_only=True`` (no arbitrary pickles: results are tensors, numbers, strings and
+    lists, tuples or dicts of them)."""
     import io
 
     try:

@@ -2,15 +2,15 @@
 
 MoCoGAN-HD's G_M moves a latent code only along the first ``n_pca`` principal directions of
 W, by at most λ·σ_k a step along direction k (Eqn. 2), so what those directions change in the
-image (position, size, shape, colour, ...) bounds the motions it can make. The preview renders,
-for a few content codes w, the images of ``w + k·σ_c·v_c`` for k in ``-span … +span`` (``steps``
-values) along each of the first ``num_components`` directions ``v_c`` (GANSpace-style
-traversals, Härkönen et al., NeurIPS 2020), with the StyleGAN2 noise off.
+image (position, size, shape, colour, ...) bounds the motions it can make. The preview
+renders, for a few content codes w, the images of ``w + k·σ_c·v_c`` for k in
+``-span … +span`` (``steps`` values) along each of the first ``num_components`` directions
+``v_c`` (GANSpace-style traversals, Härkönen et al., NeurIPS 2020), StyleGAN2 noise off.
 
 Writes ``preview.png`` (rows = content code × direction, columns = k from −span to +span) and
-``preview.json`` (other names on request): per direction its σ, variance ratio and the mean absolute pixel change between
-the two ends (uint8 frames as x/255, averaged over pixels, channels and content codes), which
-ranks the directions by how much they change the picture.
+``preview.json`` (other names on request): per direction its σ, variance ratio and the mean
+absolute pixel change between the two ends (uint8 frames as x/255, averaged over pixels,
+channels and content codes), which ranks the directions by how much they change the picture.
 """
 from __future__ import annotations
 

@@ -23,16 +23,14 @@ def run(args) -> int:
                "latent_dim": int(result.components.shape[1]),
                "top10_var_ratio": [float(v) for v in result.var_ratio[:10]]}
     if args.preview:
-        import torch
-
+        from vidbench.pca import load_pca
         from vidbench.pca_preview import pca_preview
 
-        info = pca_preview(loaded.adapter, torch.from_numpy(result.components),
-                           torch.from_numpy(result.stdev), meta_path.parent,
+        basis = load_pca(meta_path.parent)           # the files just written, as G_M reads them
+        info = pca_preview(loaded.adapter, basis.components, basis.stdev, basis.directory,
                            var_ratio=result.var_ratio, num_components=args.preview,
                            span=args.preview_span, seed=args.seed,
-                           source={"generator": loaded.describe(),
-                                   "pca": json.loads(meta_path.read_text())["files"]})
+                           source={"generator": loaded.describe(), "pca": basis.describe()})
         summary["preview"] = info["png"]
     if args.json:
         print(json.dumps(summary))
