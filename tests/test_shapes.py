@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vidbench.data.base import ClipSource, iter_batches
-from vidbench.data.shapes import COLOURS, MOTIONS, SHAPE_KINDS, make_shapes
+from vidbench.data.shapes import COLOURS, FIXED_SIZE, MOTIONS, SHAPE_KINDS, make_shapes
 from vidbench.errors import VidbenchError
 
 
@@ -320,3 +320,30 @@ def test_upright_orientation():
     assert seen  # the seed gives at least one still square or triangle
     with pytest.raises(VidbenchError, match="orientation"):
         make_shapes(orientation="sideways")
+
+
+def test_fixed_size():
+    """``size=fixed`` gives every shape the same radius (``FIXED_SIZE`` times ``scale``): the
+    still circles of a set cover the same number of pixels, the area of a disc of that
+    radius; shape, motion and colour of each video stay as drawn, and the option is part of
+    the fingerprint."""
+    spec = dict(num_videos=28, length=2, resolution=64, seed=3, background="black",
+                colour="white", scale=1.5, motion="still", shape=("circle", "square"))
+    base = make_shapes(**spec)
+    fixed = make_shapes(**spec, size="fixed")
+    assert fixed.fingerprint != base.fingerprint
+    assert make_shapes(**spec, size="random").fingerprint == base.fingerprint
+    radius = FIXED_SIZE * 1.5
+    areas: dict[str, list[float]] = {"circle": [], "square": []}
+    for i in range(len(fixed)):
+        a, b = base.labels(i), fixed.labels(i)
+        assert b["size"] == pytest.approx(radius)
+        assert (a["shape"], a["motion"], a["colour"]) == (b["shape"], b["motion"], b["colour"])
+        areas[b["shape"]].append(float((fixed[i][0].max(axis=-1) / 255.0).sum()))
+    assert len({base.labels(i)["size"] for i in range(len(base))}) > 1    # random: they vary
+    assert len(areas["circle"]) > 1 and len(areas["square"]) > 1
+    # white is 0.96 of full scale; the edge pixels hold the covered fraction
+    np.testing.assert_allclose(areas["circle"], np.pi * (radius * 64) ** 2 * 0.96, rtol=0.02)
+    np.testing.assert_allclose(areas["square"], areas["square"][0], rtol=0.02)
+    with pytest.raises(VidbenchError, match="size"):
+        make_shapes(size="huge")

@@ -1,11 +1,13 @@
 """``vidbench demo``: the whole pipeline on the built-in ``shapes`` set, on a CPU.
 
 Steps (MoCoGAN-HD, Tian et al. ICLR 2021, at the ``tiny`` preset): make ``shapes`` (a simple
-configuration: white circles, squares and triangles, twice the default size, upright, on
-black, every motion but rotation and still; the one-colour set is the one on which the
-CPU-budget StyleGAN2's W space moves the shape rather than recolouring it, upright shapes are
-the ones it learns to draw with corners in the budget, and with every clip moving the trained
-motion generator is told apart from an untrained one, see the README), train the image generator
+configuration: white circles, squares and triangles, all of one size (twice the default
+middle radius), upright, on black, moving along lines and circles; the one-colour set is the
+one on which the CPU-budget StyleGAN2's W space moves the shape rather than recolouring it,
+upright shapes are the ones it learns to draw with corners in the budget, with every clip
+moving the trained motion generator is told apart from an untrained one, and with one size
+(no zoom) the motion generator moves the shapes instead of shrinking them, see the README),
+train the image generator
 (the ``tiny`` preset with R1 γ = :data:`IMAGE_R1_GAMMA`),
 compute the PCA of its W space, train the motion generator in the Full setting and the
 ablations (w/o Eqn. 2, w/o D_I, w/o D_V), sample, and evaluate FVD with the real I3D
@@ -43,8 +45,8 @@ from vidbench.provenance import provenance
 
 DEFAULT_OUT = Path("results") / "demo"
 DATA = ("shapes:num_videos=256,length=40,resolution=32,shape=circle+square+triangle,"
-        "motion=horizontal+vertical+diagonal+circular+zoom,scale=2,colour=white,"
-        "background=black,orientation=upright")
+        "motion=horizontal+vertical+diagonal+circular,scale=2,colour=white,"
+        "background=black,orientation=upright,size=fixed")
 IMAGE_R1_GAMMA = 0.1   # the tiny preset's 1.0 rounds corners off at 2500 steps on this set
 VARIANTS = {"full": (), "no-eqn2": ("no-residual",), "no-image-disc": ("no-image-disc",),
             "no-video-disc": ("no-video-disc",)}

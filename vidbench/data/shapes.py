@@ -28,6 +28,8 @@ SHAPES_VERSION = 1
 SHAPE_KINDS = ("circle", "square", "triangle", "diamond", "cross", "star")
 BACKGROUNDS = ("any", "solid", "gradient", "black")
 ORIENTATIONS = ("random", "upright")
+SIZES = ("random", "fixed")
+FIXED_SIZE = 0.16     # size=fixed: the middle of the random radius range 0.12..0.20
 MOTIONS = ("horizontal", "vertical", "diagonal", "circular", "zoom", "rotation", "still")
 # Short names accepted for motion classes (``shapes:motion=circle``).
 MOTION_ALIASES = {"circle": "circular", "rotate": "rotation", "static": "still"}
@@ -99,13 +101,13 @@ class ShapesSource(ClipSource):
     def __init__(self, num_videos: int, length: int, resolution: int, seed: int,
                  motions: tuple[str, ...], shapes: tuple[str, ...], scale: float = 1.0,
                  background: str = "any", colours: tuple[str, ...] = tuple(COLOURS),
-                 orientation: str = "random"):
+                 orientation: str = "random", size: str = "random"):
         super().__init__()
         self.num_videos, self.length = num_videos, length
         self.resolution, self.seed = resolution, seed
         self.motions, self.shapes = motions, shapes
         self.scale, self.background, self.colours = scale, background, colours
-        self.orientation = orientation
+        self.orientation, self.size = orientation, size
         self.name = "shapes"
         options = {"num_videos": num_videos, "length": length, "resolution": resolution,
                    "seed": seed, "motions": list(motions), "shapes": list(shapes)}
@@ -118,6 +120,8 @@ class ShapesSource(ClipSource):
             options["colours"] = list(colours)
         if orientation != "random":
             options["orientation"] = orientation
+        if size != "random":
+            options["size"] = size
         self.fingerprint = fingerprint_of({"dataset": "shapes", "version": SHAPES_VERSION,
                                            **options})
         self.meta = {"dataset": "shapes", "generator_version": SHAPES_VERSION, **options}
@@ -159,6 +163,8 @@ class ShapesSource(ClipSource):
             p["colour"] = _pick(pick, self.colours)
         if self.orientation == "upright":  # drawn above all the same: other choices stay put
             p["angle"] = 0.0
+        if self.size == "fixed":  # drawn above all the same: other choices stay put
+            p["size"] = FIXED_SIZE * self.scale
         reach = p["size"] * 1.2 + _MARGIN  # bounding circle of every shape plus the margin
         if motion == "zoom":
             p["zoom_amplitude"] = float(rng.uniform(0.3, 0.5))
@@ -278,6 +284,7 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
                 background: str = "any",                     # any | solid | gradient | black
                 colour: str | Sequence[str] | None = None,   # foreground colour(s); None = all
                 orientation: str = "random",                 # random | upright
+                size: str = "random",                        # random | fixed
                 ) -> ShapesSource:
     """Build the ``shapes`` data set: ``src[i]`` is a uint8 clip ``[length, res, res, 3]``.
 
@@ -285,12 +292,14 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
     ``background`` forces solid, gradient or black backgrounds (``any``: solid or gradient, at
     random); ``colour`` restricts the foreground palette (:data:`COLOURS`, ``red+white``);
     ``orientation=upright`` starts every shape at angle 0 (squares axis-aligned, triangles with
-    a vertex up; the ``rotation`` class still spins from there). Each video's other random
-    choices are the same whatever these four are."""
+    a vertex up; the ``rotation`` class still spins from there); ``size=fixed`` gives every
+    shape the middle radius, :data:`FIXED_SIZE` (times ``scale``). Each video's other random
+    choices are the same whatever these five are."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0.25 <= scale <= 2:
         raise VidbenchError(f"shapes: scale must be a number between 0.25 and 2, got {scale!r}")
     for name, value, valid in (("background", background, BACKGROUNDS),
-                               ("orientation", orientation, ORIENTATIONS)):
+                               ("orientation", orientation, ORIENTATIONS),
+                               ("size", size, SIZES)):
         if value not in valid:
             raise VidbenchError(f"shapes: {name} must be one of {', '.join(valid)}, "
                                 f"got {value!r}")
@@ -303,4 +312,4 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
                         shapes=_choose(shape, SHAPE_KINDS, "shape"),
                         scale=float(scale), background=background,
                         colours=_choose(colour, tuple(COLOURS), "colour"),
-                        orientation=orientation)
+                        orientation=orientation, size=size)
