@@ -163,7 +163,8 @@ class ShapesSource(ClipSource):
             p["colour"] = _pick(pick, self.colours)
         if self.orientation == "upright":  # drawn above all the same: other choices stay put
             p["angle"] = 0.0
-        if self.size == "fixed":  # drawn above all the same: other choices stay put
+        if self.size == "fixed":  # drawn above all the same; the centre below then uses the
+            # same draws within the room this radius leaves
             p["size"] = FIXED_SIZE * self.scale
         reach = p["size"] * 1.2 + _MARGIN  # bounding circle of every shape plus the margin
         if motion == "zoom":
@@ -294,7 +295,8 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
     ``orientation=upright`` starts every shape at angle 0 (squares axis-aligned, triangles with
     a vertex up; the ``rotation`` class still spins from there); ``size=fixed`` gives every
     shape the middle radius, :data:`FIXED_SIZE` (times ``scale``). Each video's other random
-    choices are the same whatever these five are."""
+    choices are the same whatever these five are (with ``size=fixed`` the centre comes from the
+    same draws, placed within the room the radius leaves)."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0.25 <= scale <= 2:
         raise VidbenchError(f"shapes: scale must be a number between 0.25 and 2, got {scale!r}")
     for name, value, valid in (("background", background, BACKGROUNDS),
