@@ -16,7 +16,7 @@ from vidbench.errors import BadInputError
 _FLAGS = {"dataset": "dataset", "root": "root", "size": "size", "steps": "steps",
           "batch": "batch", "lr": "lr", "channels": "channels", "resize": "resize",
           "r1_gamma": "r1_gamma", "checkpoint_every": "checkpoint_every", "seed": "seed",
-          "hflip": "hflip"}
+          "hflip": "hflip", "log_every": "log_every"}
 
 
 def _saved_config(out: Path) -> dict:
@@ -101,6 +101,8 @@ def register(train_subparsers) -> None:
                    help="random left-right flips of the real images (preset: off)")
     p.add_argument("--checkpoint-every", default=keep, type=positive_int,
                    help="steps between checkpoints and sample grids")
+    p.add_argument("--log-every", default=keep, type=positive_int,
+                   help="steps per log.jsonl line (preset: 10)")
     p.add_argument("--seed", default=keep, type=non_negative_int,
                    help="seed of weights, latents and data order")
     p.add_argument("--out", default="runs/train-image", metavar="RUN_DIR", help="run directory")
