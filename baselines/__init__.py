@@ -1,7 +1,7 @@
 """Baselines: how each one's outputs are laid out and turned into vidbench clips, and the
-numbers the MoCoGAN-HD paper reports (:mod:`baselines.reported`).
+numbers the MoCoGAN-HD paper reports (:mod:`vidbench.baselines.reported`).
 
-Each adapter module (:mod:`baselines.tganv2`, :mod:`baselines.dtvnet`, :mod:`baselines.mdgan`)
+Each adapter module (:mod:`vidbench.baselines.tganv2`, :mod:`vidbench.baselines.dtvnet`, :mod:`vidbench.baselines.mdgan`)
 has ``open_baseline(path, **options) -> ClipSource`` giving uint8 RGB ``[T, H, W, 3]`` clips
 with every conversion recorded in ``source.meta["conversions"]`` (and ``meta["caveats"]``).
 A source spec ``baselines:NAME:PATH[:key=value,...]`` opens one from the command line, e.g.
@@ -15,9 +15,9 @@ import inspect
 import os
 from typing import Any, Callable
 
-from baselines import dtvnet, mdgan, tganv2
+from vidbench.baselines import dtvnet, mdgan, tganv2
 from vidbench.data.base import ClipSource
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 BASELINES: dict[str, Callable[..., ClipSource]] = {
     "tganv2": tganv2.open_baseline,

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from vidbench.data.base import ClipSource
-from vidbench.errors import BadInputError
+from vidbench.utils.errors import BadInputError
 
 
 def label_source(source: ClipSource, baseline: str, path: str, meta: dict[str, Any]) -> ClipSource:

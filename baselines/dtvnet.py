@@ -8,7 +8,7 @@ real frames included (DATA_AND_BASELINES.md §3.3). The PNGs are read losslessly
 normalisation cannot be undone, so it is recorded in ``meta`` and other clips compared with
 these (e.g. ground truth or another model's predictions) should go through
 :func:`normalise_clip` / :func:`normalised_source`, the same per-frame min–max
-(``torchvision-0.6`` convention of :mod:`baselines.minmax`, DTVNet's pinned version). The
+(``torchvision-0.6`` convention of :mod:`vidbench.baselines.minmax`, DTVNet's pinned version). The
 ``<epoch>_f_v``/``<epoch>_r_v`` mp4s are lossy copies and are not read.
 """
 from __future__ import annotations
@@ -18,10 +18,10 @@ import re
 
 import numpy as np
 
-from baselines._common import label_source
-from baselines.minmax import minmax_uint8_frames
+from vidbench.baselines._common import label_source
+from vidbench.baselines.minmax import minmax_uint8_frames
 from vidbench.data.base import ClipSource, fingerprint_of
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 NAME = "dtvnet"
 REFERENCE = "zhangzjn/DTVNet 9cdf259: trainer/sky_timelapse_trainer.py _test_networks"
@@ -105,7 +105,7 @@ def open_baseline(path: str, *, which: str = "fake", epoch: str | int | None = N
         "by": "torchvision save_image(normalize=True)", "convention": NORMALISATION,
         "invertible": False,
         "note": "applied by DTVNet to fake and real frames; put other clips through "
-                "baselines.dtvnet.normalise_clip to compare like with like"})
+                "vidbench.baselines.dtvnet.normalise_clip to compare like with like"})
     return source
 
 
@@ -127,7 +127,7 @@ class NormalisedSource(ClipSource):
         self.meta = {**base.meta, "normalised_from": base.fingerprint,
                      "conversions": list(base.meta.get("conversions", [])) + [{
                          "step": "normalisation", "kind": "per-frame min-max",
-                         "by": "baselines.dtvnet.normalise_clip", "convention": NORMALISATION,
+                         "by": "vidbench.baselines.dtvnet.normalise_clip", "convention": NORMALISATION,
                          "invertible": False}]}
         self.skipped = list(base.skipped)
 

@@ -10,7 +10,7 @@ together), at 128² (DATA_AND_BASELINES.md §3.2). The adapter reassembles clip 
 ``n`` (row-major) of every frame's grid; the padding is checked to be uniform, which catches a
 wrong geometry. The normalisation cannot be undone; it is recorded in ``meta``, and
 :func:`normalise_clips` applies the same grid-wide min–max to other clips (``torchvision-0.2``
-convention of :mod:`baselines.minmax`, the PyTorch 0.3 era [inferred]). The
+convention of :mod:`vidbench.baselines.minmax`, the PyTorch 0.3 era [inferred]). The
 ``{s1,s2,real}_video.mp4`` files are lossy copies and are not read.
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ import re
 
 import numpy as np
 
-from baselines._common import label_source, padding_mask, read_png_rgb, split_tiles
-from baselines.minmax import minmax_uint8_grid
+from vidbench.baselines._common import label_source, padding_mask, read_png_rgb, split_tiles
+from vidbench.baselines.minmax import minmax_uint8_grid
 from vidbench.data.base import ArraySource, ClipSource, fingerprint_of
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 NAME = "mdgan"
 REFERENCE = "weixiong-ur/mdgan 809f6e7: test.py"
@@ -107,7 +107,7 @@ def open_baseline(path: str, *, which: str = "s2", per_row: int = PER_ROW,
          "by": "torchvision save_image(normalize=True)", "convention": NORMALISATION,
          "invertible": False,
          "note": "applied by MDGAN to every set, real included; put other clips through "
-                 "baselines.mdgan.normalise_clips to compare like with like"},
+                 "vidbench.baselines.mdgan.normalise_clips to compare like with like"},
         {"step": "split-grid", "rows": rows, "cols": cols, "padding": padding,
          "order": "row-major", "tile": [size, size], "num_clips": n}]
     if n != 48 or len(files) != 32:

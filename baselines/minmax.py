@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 SAVE_IMAGE_CONVENTIONS = {
     "torchvision-0.2": {"eps": "add", "round": False},

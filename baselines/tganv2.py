@@ -22,9 +22,9 @@ import os
 
 import numpy as np
 
-from baselines._common import label_source, read_png_rgb, split_tiles
+from vidbench.baselines._common import label_source, read_png_rgb, split_tiles
 from vidbench.data.base import ArraySource, ClipSource, fingerprint_of
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 NAME = "tganv2"
 REFERENCE = "pfnet-research/tgan2 f892bc4: tgan2/visualizers.py, scripts/make_video.py"

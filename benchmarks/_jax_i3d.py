@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from models.safe_pickle import load_numpy_pickle
-from models.weights import weight_path
+from vidbench.models.safe_pickle import load_numpy_pickle
+from vidbench.models.weights import weight_path
 
 
 def jax_missing_reason() -> str | None:

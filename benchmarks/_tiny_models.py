@@ -5,10 +5,10 @@
   saved as a rosinality-layout file (``{"g_ema": state_dict}``) with noise strengths 0.1, as a
   trained generator has them (initialisation leaves them at 0), as in the tests'
   ``tests/_motion_fixtures.py``;
-- its PCA (``vidbench.pca``, 2000 samples), which the motion generator moves along;
-- the motion training config: the preset ``tiny`` (``vidbench.config.resolve_config``) with
+- its PCA (``vidbench.train.pca``, 2000 samples), which the motion generator moves along;
+- the motion training config: the preset ``tiny`` (``vidbench.train.motion_config.resolve_config``) with
   that generator and PCA;
-- a :class:`vidbench.sample.VideoModel`: that image generator with a motion generator of the
+- a :class:`vidbench.sample.generate.VideoModel`: that image generator with a motion generator of the
   preset's shape, randomly initialised (sampling speed does not depend on training).
 """
 from __future__ import annotations
@@ -22,14 +22,14 @@ PCA_SAMPLES = 2000
 
 
 def image_preset() -> dict[str, Any]:
-    from vidbench.image_train_config import PRESETS
+    from vidbench.train.image_config import PRESETS
 
     return PRESETS["tiny"]
 
 
 def make_setup(root: str | Path) -> tuple[Path, Path]:
     """(image generator file, PCA folder) under ``root``."""
-    from vidbench.standin_weights import write_stylegan2_with_pca
+    from vidbench.experiments.regress.standin_weights import write_stylegan2_with_pca
 
     p = image_preset()
     return write_stylegan2_with_pca(root, PCA_SAMPLES, size=p["size"],
@@ -39,19 +39,19 @@ def make_setup(root: str | Path) -> tuple[Path, Path]:
 
 def motion_config(gen: Path, pca: Path, **overrides: Any):
     """The motion training preset ``tiny`` on ``gen`` and ``pca``, with ``overrides``."""
-    from vidbench.config import resolve_config
+    from vidbench.train.motion_config import resolve_config
 
     return resolve_config("tiny", overrides={"generator": str(gen), "pca": str(pca),
                                              **overrides})
 
 
 def video_model(gen: Path, pca: Path, seed: int = 0):
-    """A :class:`~vidbench.sample.VideoModel`: the image generator and a random motion
+    """A :class:`~vidbench.sample.generate.VideoModel`: the image generator and a random motion
     generator shaped as the preset ``tiny`` says."""
-    from models.motion import MotionGenerator
-    from vidbench.image_generator import load_image_generator
-    from vidbench.pca import load_pca
-    from vidbench.sample import VideoModel
+    from vidbench.models.motion import MotionGenerator
+    from vidbench.train.image_generator import load_image_generator
+    from vidbench.train.pca import load_pca
+    from vidbench.sample.generate import VideoModel
 
     cfg = motion_config(gen, pca)
     loaded = load_image_generator(gen)

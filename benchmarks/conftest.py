@@ -65,7 +65,7 @@ def load_average() -> list[float] | None:
 
 def run_info(load_at_start: list[float] | None = None) -> dict[str, Any]:
     """When, where and with what this run was made."""
-    from vidbench.provenance import git_state
+    from vidbench.utils.provenance import git_state
 
     versions = {}
     for name in VERSIONS:
@@ -210,7 +210,7 @@ def i3d_clips() -> torch.Tensor:
 @pytest.fixture(scope="session")
 def i3d_ours() -> torch.nn.Module:
     """``load_i3d()``: the default fast path (needs ``vidbench weights fetch i3d``)."""
-    from models.i3d import load_i3d
+    from vidbench.models.i3d import load_i3d
 
     return load_i3d()
 
@@ -218,7 +218,7 @@ def i3d_ours() -> torch.nn.Module:
 @pytest.fixture(scope="session")
 def i3d_flops_per_clip(count_flops, i3d_clips) -> int:
     """FLOPs of one clip through the plain network (BatchNorm not folded)."""
-    from models.i3d import load_i3d
+    from vidbench.models.i3d import load_i3d
 
     return count_flops(load_i3d(fuse=False, channels_last=False), i3d_clips[:1])
 

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from benchmarks.ratios import TARGETS, target_check
 from benchmarks.summary import machine_line
-from vidbench.fileio import atomic_write_text
+from vidbench.utils.fileio import atomic_write_text
 
 BEGIN = "<!-- benchmarks:begin (generated: python -m benchmarks.readme_table) -->"
 END = "<!-- benchmarks:end -->"

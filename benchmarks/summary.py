@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from benchmarks.ratios import NEARBY, compute_ratios, figures_of, targets_of
-from vidbench.fileio import atomic_write_text
+from vidbench.utils.fileio import atomic_write_text
 
 def build_summary(bench_json: dict[str, Any]) -> dict[str, Any]:
     """The summary object: when, where, with what, the figures and their ratios."""

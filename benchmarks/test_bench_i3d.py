@@ -28,7 +28,7 @@ import pytest
 import torch
 
 from benchmarks._common import I3D_BATCH, I3D_FRAMES, I3D_SIZE, run_network
-from models.i3d import load_i3d
+from vidbench.models.i3d import load_i3d
 
 TARGET_GFLOP_PER_CLIP = 55.6          # I3D at 16x224x224 (2 FLOPs per multiply-add)
 FLOP_RTOL = 0.03

@@ -2,14 +2,14 @@
 
 Figures (ratios built in ``benchmarks/ratios.py``):
 
-- ``frechet.svd.{400,2048}``: seconds of ``metrics.frechet.frechet_distance(method="svd")``
+- ``frechet.svd.{400,2048}``: seconds of ``vidbench.metrics.frechet.frechet_distance(method="svd")``
   (TF-GAN's form, the FVD reference) between two dense D x D covariances. Timed in its
   rounds (``benchmarks/_common.py``): the eigenvalue form of the same function
   (``frechet.eig.D``, torch-fidelity's form) and one float64 D x D SVD with vectors
   (``linalg.svd.D``; the SVD form takes two), its peer and its limit. The covariances share
   random eigenvectors with known eigenvalues, so the exact distance
   |mu1 - mu2|^2 + sum (sqrt(l1) - sqrt(l2))^2 checks both forms.
-- ``c3d.random``: clips/s of ``models.c3d.C3D`` (the IS network, random weights) on batches
+- ``c3d.random``: clips/s of ``vidbench.models.c3d.C3D`` (the IS network, random weights) on batches
   of 4 preprocessed 16x112x112 clips;
 - ``irv1.random``: clips/s of facenet-pytorch's ``InceptionResnetV1`` (the ACD embedder,
   random weights) on 4 clips of 16 frames at 128x128 (the ``mocogan-hd`` ACD preset; one
@@ -26,7 +26,7 @@ import pytest
 import torch
 
 from benchmarks._common import Peer, run_network
-from metrics.frechet import frechet_distance
+from vidbench.metrics.frechet import frechet_distance
 
 DIMS = (400, 2048)
 FRECHET_ROUNDS = {400: 10, 2048: 2}   # OpenBLAS SVDs slow down most under load
@@ -73,7 +73,7 @@ def seeded_module(build, seed: int) -> torch.nn.Module:
 
 def test_c3d(pedantic_with_peers, record_figure, uniform_clips, count_flops, i3d_peer,
              gemm_peers):
-    from models.c3d import C3D, NUM_CLASSES
+    from vidbench.models.c3d import C3D, NUM_CLASSES
 
     net = seeded_module(C3D, seed=3)
     # preprocessed input: BGR on the 0-255 scale minus the mean clip, about [-128, 128]
@@ -90,7 +90,7 @@ def test_c3d(pedantic_with_peers, record_figure, uniform_clips, count_flops, i3d
 
 def test_inception_resnet_v1(pedantic_with_peers, record_figure, uniform_clips, count_flops,
                              i3d_peer, gemm_peers):
-    from models.facenet import EMBED_DIM, build_embedder
+    from vidbench.models.facenet import EMBED_DIM, build_embedder
 
     net = seeded_module(build_embedder, seed=4)
     frames = uniform_clips((BATCH * FRAMES, 3, FACE_SIZE, FACE_SIZE), seed=4)

@@ -1,7 +1,7 @@
 """Sampling videos from a model, frames/s on the CPU.
 
 Figure ``sample.generator_source.tiny`` (ratio built in ``benchmarks/ratios.py``): reading
-``NUM_VIDEOS`` clips from :class:`vidbench.sample.GeneratorSource` (the source behind
+``NUM_VIDEOS`` clips from :class:`vidbench.sample.generate.GeneratorSource` (the source behind
 ``--fake checkpoint:RUN`` and ``vidbench sample``) of the model of
 ``benchmarks/_tiny_models.py`` (the tiny image generator, a motion generator of the preset
 ``tiny``; 16 frames at 32x32 per video, per-video noise maps): per video G_M, then G_I on its
@@ -9,7 +9,7 @@ frames, then uint8, one video per call so that a sample never depends on what el
 
 Peer timed in its rounds (``benchmarks/_common.py``): ``image.render.tiny``, the image
 generator alone on the same latents and noise maps, every frame of every video in batches of
-64 (``vidbench.sample.render_frames``), checked to give the same frames.
+64 (``vidbench.sample.generate.render_frames``), checked to give the same frames.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ ROUNDS = 3
 
 
 def test_sampling(pedantic_with_peers, record_figure, tiny_setup):
-    from vidbench.sample import (GeneratorSource, draw_inputs, generate_videos, render_frames,
+    from vidbench.sample.generate import (GeneratorSource, draw_inputs, generate_videos, render_frames,
                                  to_clips)
 
     model = video_model(*tiny_setup)

@@ -1,8 +1,8 @@
 """Motion-generator training at the ``tiny`` preset: seconds per iteration on the CPU.
 
 Figure ``train.motion.tiny`` (ratio built in ``benchmarks/ratios.py``): each round is
-``vidbench.train_motion.train_motion`` (the loop ``vidbench train motion`` runs) for
-``STEPS`` iterations of the preset ``tiny`` (``vidbench.config.resolve_config("tiny")``:
+``vidbench.train.motion.train_motion`` (the loop ``vidbench train motion`` runs) for
+``STEPS`` iterations of the preset ``tiny`` (``vidbench.train.motion_config.resolve_config("tiny")``:
 batch 4 of 16-frame clips at 32x32 from ``shapes``, ``g_steps`` = 5 generator steps then one
 step of each discriminator per iteration) in a fresh run folder, on the random image
 generator of ``benchmarks/_tiny_models.py``; its seconds per iteration therefore include
@@ -31,9 +31,9 @@ ROUNDS = 3
 
 
 def test_motion_training_iteration(pedantic_with_peers, record_figure, tiny_setup, tmp_path):
-    from models.generator_api import render_video
-    from vidbench.image_generator import load_image_generator
-    from vidbench.train_motion import train_motion
+    from vidbench.models.generator_api import render_video
+    from vidbench.train.image_generator import load_image_generator
+    from vidbench.train.motion import train_motion
 
     gen, pca = tiny_setup
     cfg = motion_config(gen, pca, steps=STEPS, checkpoint_every=STEPS, log_every=1)

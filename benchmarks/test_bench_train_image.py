@@ -1,7 +1,7 @@
 """Image-generator training at the ``tiny`` preset: one process against two (data parallel).
 
-Figure ``train.image.tiny.2proc``: each round is ``vidbench.ddp.run_ranks`` starting two
-processes of one torch thread each that run ``vidbench.train_image.train_image`` (the loop
+Figure ``train.image.tiny.2proc``: each round is ``vidbench.utils.distributed.run_ranks`` starting two
+processes of one torch thread each that run ``vidbench.train.image.train_image`` (the loop
 ``torchrun … vidbench train image`` runs) for ``STEPS`` steps of the preset ``tiny`` (global
 batch 16 at 32x32, 8 per process, gradients averaged every step) on a small ``shapes`` set, in
 a fresh run folder. Peer timed in its rounds: ``train.image.tiny.1proc``, the same run through
@@ -27,15 +27,15 @@ def _one_thread() -> None:
 
 
 def _train(out: str) -> str:
-    from vidbench.image_train_config import preset
-    from vidbench.train_image import train_image
+    from vidbench.train.image_config import preset
+    from vidbench.train.image import train_image
 
     config = preset("tiny", dataset=DATA, steps=STEPS, checkpoint_every=STEPS, log_every=50)
     return str(train_image(config, out, progress=False))
 
 
 def test_image_training_two_processes(pedantic_with_peers, record_figure, tmp_path):
-    from vidbench.ddp import run_ranks
+    from vidbench.utils.distributed import run_ranks
 
     runs = (str(tmp_path / f"run{i}") for i in itertools.count())
 

@@ -13,7 +13,7 @@ mean over videos. MoCoGAN-HD's embedder is facenet-pytorch's ``InceptionResnetV1
 ``snap-research/MoCoGAN-HD#13`` for its partial snippet (1024 videos x 16 frames,
 256 -> 128 average pooling, clamp to [-1, 1], no face detection).
 
-The face extractor (``metrics.face_extractor``) emits per video the distances of all pairs
+The face extractor (``vidbench.metrics.face_extractor``) emits per video the distances of all pairs
 (t < s, row-major: (0,1), (0,2), ..., (T-2,T-1)) followed by the fraction of frames in which
 a face was found; both pair readings and their means over videos follow from those
 features, so a plain mean of the features (no per-video capture) already gives the value.
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 PAIRS = ("consecutive", "all")
 INPUT_MODES = ("mocogan-hd", "face-crop")
@@ -110,7 +110,7 @@ class ACDProtocol:
 
     name: str
     description: str
-    input_mode: str                 # INPUT_MODES (metrics.face_extractor)
+    input_mode: str                 # INPUT_MODES (vidbench.metrics.face_extractor)
     pairs: str                      # PAIRS
     num_videos: int | None = None   # None: every clip of the source
     num_frames: int = 16

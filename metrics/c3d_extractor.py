@@ -1,9 +1,9 @@
 """The C3D extractor of the video Inception Score: uint8 clips -> UCF-101 class probabilities.
 
-Wraps :func:`models.c3d.load_c3d` in the engine's :class:`~metrics.extractors.Extractor`
+Wraps :func:`vidbench.models.c3d.load_c3d` in the engine's :class:`~vidbench.metrics.extractors.Extractor`
 contract (uint8 ``[B, 16, H, W, 3]`` RGB in, float ``[B, 101]`` softmax probabilities out),
 so ``compute_feature_stats(..., capture_all=True)`` yields the probabilities that
-:func:`metrics.isv.compute_is` scores. The input mode (``models.c3d.INPUT_MODES``) fixes the
+:func:`vidbench.metrics.isv.compute_is` scores. The input mode (``vidbench.models.c3d.INPUT_MODES``) fixes the
 resize, crop and mean clip: see ``models/c3d.py`` and METRICS.md §2.3.
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
-from metrics.extractors import Extractor
-from vidbench.errors import VidbenchError
+from vidbench.metrics.extractors import Extractor
+from vidbench.utils.errors import VidbenchError
 
 
 class C3DExtractor(Extractor):
@@ -27,7 +27,7 @@ class C3DExtractor(Extractor):
     def __init__(self, mode: str = "tganv2", weights_path: str | None = None,
                  mean_path: str | None = None):
         super().__init__()
-        from models.c3d import INPUT_MODES
+        from vidbench.models.c3d import INPUT_MODES
 
         if mode not in INPUT_MODES:
             raise VidbenchError(f"unknown C3D input mode {mode!r}; known: {', '.join(INPUT_MODES)}")
@@ -40,12 +40,12 @@ class C3DExtractor(Extractor):
     def _file(self, name: str, given: str | None) -> str:
         if given is not None:
             return str(given)
-        from models.weights import weight_path
+        from vidbench.models.weights import weight_path
         return str(weight_path(name))
 
     def _sha256(self, name: str, given: str | None) -> str:
         if name not in self._hashes:
-            from models.weights import sha256_file
+            from vidbench.models.weights import sha256_file
             self._hashes[name] = sha256_file(self._file(name, given))
         return self._hashes[name]
 
@@ -53,7 +53,7 @@ class C3DExtractor(Extractor):
         return self._sha256(self.weights_name, self.weights_path)
 
     def preprocessing(self) -> dict[str, Any]:
-        from models.c3d import CROP, PRE_SIZE, SIZE
+        from vidbench.models.c3d import CROP, PRE_SIZE, SIZE
 
         cubic = [PRE_SIZE, "cv2-cubic (float, a=-0.75, half-pixel)"]
         steps = {"tganv2": {"resize": [SIZE, "bilinear align-corners (Chainer resize_images)"]},
@@ -68,7 +68,7 @@ class C3DExtractor(Extractor):
 
     def network(self) -> torch.nn.Module:
         if self._net is None:
-            from models.c3d import load_c3d
+            from vidbench.models.c3d import load_c3d
             self._net = load_c3d(self.weights_path, self.mean_path, mode=self.mode,
                                  device=self.device)
         return self._net

@@ -26,10 +26,10 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from metrics.distributed import broadcast_decision, dist_info
-from metrics.stats import FeatureStats
-from vidbench.errors import BadInputError, VidbenchError
-from vidbench.fileio import atomic_path, atomic_write_text
+from vidbench.utils.distributed import broadcast_decision, dist_info
+from vidbench.metrics.stats import FeatureStats
+from vidbench.utils.errors import BadInputError, VidbenchError
+from vidbench.utils.fileio import atomic_path, atomic_write_text
 
 CACHE_FORMAT = 1  # bump when the key layout or the entry layout changes
 KEY_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -135,11 +135,11 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 class StatsCache:
-    """Reference statistics under ``root`` (default ``vidbench.paths.cache_dir()/stats``)."""
+    """Reference statistics under ``root`` (default ``vidbench.utils.paths.cache_dir()/stats``)."""
 
     def __init__(self, root: str | os.PathLike | None = None):
         if root is None:
-            from vidbench.paths import cache_dir
+            from vidbench.utils.paths import cache_dir
             root = cache_dir() / "stats"
         self.root = Path(root)
 

@@ -16,8 +16,8 @@ weights: it exercises the engine (invariance tests, data-pipeline throughput) an
 metric.
 
 :data:`EXTRACTORS` also names the C3D of the video IS (``c3d-ucf101``,
-:mod:`metrics.c3d_extractor`) and the face embedder of ACD (``facenet-vggface2``,
-:mod:`metrics.face_extractor`); those modules subclass :class:`Extractor`, so they are imported
+:mod:`vidbench.metrics.c3d_extractor`) and the face embedder of ACD (``facenet-vggface2``,
+:mod:`vidbench.metrics.face_extractor`); those modules subclass :class:`Extractor`, so they are imported
 only when built.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from vidbench.data.base import fingerprint_of
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 RANGE_TOLERANCE = 1.001  # the reference asserts the I3D input lies in [-1.001, 1.001]
 
@@ -120,18 +120,18 @@ class I3DExtractor(Extractor):
     def _weight_file(self) -> str:
         if self.weights_path is not None:
             return str(self.weights_path)
-        from models.weights import weight_path
+        from vidbench.models.weights import weight_path
         return str(weight_path(self.weights_name))
 
     def weights_sha256(self) -> str:
         if self._sha256 is None:
-            from models.weights import sha256_file
+            from vidbench.models.weights import sha256_file
             self._sha256 = sha256_file(self._weight_file())
         return self._sha256
 
     def network(self) -> torch.nn.Module:
         if self._net is None:
-            from models.i3d import load_i3d
+            from vidbench.models.i3d import load_i3d
             self._net = load_i3d(self.weights_path, device=self.device).eval()
         return self._net
 
@@ -195,15 +195,15 @@ class RandomProjectionExtractor(Extractor):
 
 
 def _c3d_ucf101(**kwargs: Any) -> Extractor:
-    """:class:`metrics.c3d_extractor.C3DExtractor` (imported here: that module imports this one)."""
-    from metrics.c3d_extractor import C3DExtractor
+    """:class:`vidbench.metrics.c3d_extractor.C3DExtractor` (imported here: that module imports this one)."""
+    from vidbench.metrics.c3d_extractor import C3DExtractor
 
     return C3DExtractor(**kwargs)
 
 
 def _facenet_vggface2(**kwargs: Any) -> Extractor:
-    """:class:`metrics.face_extractor.FaceExtractor` (imported here, as above)."""
-    from metrics.face_extractor import FaceExtractor
+    """:class:`vidbench.metrics.face_extractor.FaceExtractor` (imported here, as above)."""
+    from vidbench.metrics.face_extractor import FaceExtractor
 
     return FaceExtractor(**kwargs)
 

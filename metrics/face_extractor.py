@@ -11,7 +11,7 @@ Embeds every frame with facenet-pytorch's ``InceptionResnetV1`` (VGGFace2 weight
     ``(x - 127.5) / 128``); a frame without a face is fed whole (resized to 160) and counted.
 
 Features per video (float64): the L2 distances of all frame pairs t < s in row-major order,
-then the fraction of frames with a detected face (1 in ``mocogan-hd``). ``metrics.acd``
+then the fraction of frames with a detected face (1 in ``mocogan-hd``). ``vidbench.metrics.acd``
 turns them into ACD for either pairs reading; the feature width stays small
 (T(T-1)/2 + 1 = 121 for 16 frames), so the engine's running sums stay cheap.
 """
@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from metrics.acd import INPUT_MODES, face_feature_dim, pair_distances
-from metrics.extractors import Extractor
-from vidbench.errors import VidbenchError
+from vidbench.metrics.acd import INPUT_MODES, face_feature_dim, pair_distances
+from vidbench.metrics.extractors import Extractor
+from vidbench.utils.errors import VidbenchError
 
 HD_SIZE = 128
 
@@ -53,7 +53,7 @@ class FaceExtractor(Extractor):
 
     def weights_sha256(self) -> str:
         if self._sha256 is None:
-            from models.weights import sha256_file, weight_path
+            from vidbench.models.weights import sha256_file, weight_path
             path = self.weights_path or weight_path(self.weights_name)
             self._sha256 = sha256_file(path)
         return self._sha256
@@ -64,7 +64,7 @@ class FaceExtractor(Extractor):
                                      "scaling": "x/127.5-1, clamped to [-1, 1]",
                                      "face_detection": None}
         else:
-            from models.facenet import cropper_settings
+            from vidbench.models.facenet import cropper_settings
             steps = {"face_detection": cropper_settings()}
         return {"mode": self.mode, **steps, "num_frames": self.num_frames,
                 "embedding": "InceptionResnetV1 vggface2, L2-normalised (512)",
@@ -79,7 +79,7 @@ class FaceExtractor(Extractor):
 
     def network(self) -> torch.nn.Module:
         if self._net is None:
-            from models.facenet import load_face_embedder
+            from vidbench.models.facenet import load_face_embedder
             self._net = load_face_embedder(self.weights_path, device=self.device)
         return self._net
 
@@ -87,7 +87,7 @@ class FaceExtractor(Extractor):
         """uint8 frames ``[N, H, W, 3]`` -> (embedder input ``[N, 3, h, w]``, face found ``[N]``)."""
         if self.mode == "face-crop":
             if self._cropper is None:
-                from models.facenet import FaceCropper
+                from vidbench.models.facenet import FaceCropper
                 self._cropper = FaceCropper(device=self.device)
             return self._cropper(frames)
         if frames.shape[1:3] != (HD_SIZE, HD_SIZE):

@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 SQRT_METHODS = ("svd", "eig", "sqrtm")
 SVD_EPS = 1e-10  # TF-GAN: singular values below this are not square-rooted

@@ -4,13 +4,13 @@ Matches ``google-research/google-research: frechet_video_distance`` (which calls
 ``frechet_classifier_distance_from_activations``) under the ``tf-reference`` protocol: means
 and covariances of the 400 I3D logits in float64, covariance divisor and square-root form as
 the protocol fixes them (METRICS.md §1.5). Feature extraction, clip drawing and caching live in
-the engine (:mod:`metrics.stats`, :mod:`metrics.cache`, :mod:`vidbench.evaluate`).
+the engine (:mod:`vidbench.metrics.stats`, :mod:`vidbench.metrics.cache`, :mod:`vidbench.evaluation.fvd`).
 """
 from __future__ import annotations
 
-from metrics.frechet import frechet_distance
-from metrics.protocols import FVDProtocol, get_protocol
-from metrics.stats import FeatureStats
+from vidbench.metrics.frechet import frechet_distance
+from vidbench.metrics.protocols import FVDProtocol, get_protocol
+from vidbench.metrics.stats import FeatureStats
 
 METRIC = "fvd"
 

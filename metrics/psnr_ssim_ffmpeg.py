@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 MAX_FRAMES = 32
 ENCODE_OPTIONS = ("-framerate", "25", "-pix_fmt", "yuv420p", "-i", "%04d.png", "-qscale:v", "2")

@@ -24,11 +24,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from metrics.distributed import dist_info, shard_bounds
-from metrics.frechet import covariance, mean_from_sums
+from vidbench.utils.distributed import dist_info, shard_bounds
+from vidbench.metrics.frechet import covariance, mean_from_sums
 from vidbench.data.base import ClipSource
-from vidbench.errors import BadInputError, VidbenchError
-from vidbench.fileio import atomic_path
+from vidbench.utils.errors import BadInputError, VidbenchError
+from vidbench.utils.fileio import atomic_path
 
 STATS_FORMAT = 1  # bump when the on-disk layout of FeatureStats changes
 
@@ -92,7 +92,7 @@ class FeatureStats:
         return mean_from_sums(self._sum, self.num_items)
 
     def cov(self, ddof: int) -> np.ndarray:
-        """Covariance with divisor N - ``ddof`` (the protocol decides; see metrics.frechet)."""
+        """Covariance with divisor N - ``ddof`` (the protocol decides; see vidbench.metrics.frechet)."""
         self._require_items()
         return covariance(self._sum, self._sum_outer, self.num_items, ddof)
 
@@ -236,7 +236,7 @@ def _stack_clips(items: list[Any]) -> Any:
 
 def compute_feature_stats(
     source: ClipSource,
-    extractor: Any,                    # metrics.extractors.Extractor: uint8 [B,T,H,W,3] -> [B,D]
+    extractor: Any,                    # vidbench.metrics.extractors.Extractor: uint8 [B,T,H,W,3] -> [B,D]
     *,
     batch_size: int = 16,              # clips per extractor call (does not change the result)
     num_workers: int = 0,              # DataLoader worker processes decoding clips

@@ -24,7 +24,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from models.rng import randint, uniform
+from vidbench.models.rng import randint, uniform
 
 CUTOUT_MAX_RATIO = 0.25
 

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.state_io import load_strict, read_state_dict
+from vidbench.models.state_io import load_strict, read_state_dict
 
 
 def biggan_g_arch(resolution: int, ch: int) -> dict[str, list[int]]:
@@ -230,7 +230,7 @@ def load_biggan(path: str | os.PathLike, resolution: int, ch: int = 96, dim_z: i
     """Read a BigGAN-PyTorch ``G.pth`` / ``G_ema.pth`` (a plain state dict, or ``{key: ...}``).
 
     Loaded with ``weights_only=True`` and ``strict=True``; a mismatch raises
-    :class:`vidbench.errors.BadInputError` listing the keys. ``frozen`` returns the model in
+    :class:`vidbench.utils.errors.BadInputError` listing the keys. ``frozen`` returns the model in
     eval mode (batch norm uses ``stored_mean``/``stored_var``) without gradients.
     """
     state = read_state_dict(path, key=key)

@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 NUM_CLASSES = 101
 NUM_FRAMES = 16
@@ -253,7 +253,7 @@ def load_c3d(path: str | os.PathLike | None = None, mean_path: str | os.PathLike
     ``c3d-mean`` (TGANv2's ``mean2.npz``) or, for ``mode="tgan-v1"``, ``c3d-mean-tgan-v1``.
     """
     _check_mode(mode)
-    from models.weights import weight_path
+    from vidbench.models.weights import weight_path
 
     path = weight_path("c3d") if path is None else Path(path)
     if mean_path is None:

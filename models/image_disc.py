@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-from models.losses import contrastive_loss
-from models.video_disc import MultiscalePatchGAN
+from vidbench.models.losses import contrastive_loss
+from vidbench.models.video_disc import MultiscalePatchGAN
 
 
 class PairDiscriminator(nn.Module):

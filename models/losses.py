@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from models.rng import rand, require_generator
+from vidbench.models.rng import rand, require_generator
 
 Outputs = torch.Tensor | Sequence[torch.Tensor]
 

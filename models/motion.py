@@ -28,10 +28,10 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from models.losses import mi_loss
-from models.rng import randn, require_generator
-from models.state_io import load_strict, read_state_dict
-from vidbench.errors import BadInputError
+from vidbench.models.losses import mi_loss
+from vidbench.models.rng import randn, require_generator
+from vidbench.models.state_io import load_strict, read_state_dict
+from vidbench.utils.errors import BadInputError
 
 __all__ = ["MotionGenerator", "MotionOutput", "load_motion_generator", "mi_loss"]
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from vidbench.errors import BadInputError
+from vidbench.utils.errors import BadInputError
 
 _MAX_LISTED = 12
 

@@ -6,8 +6,8 @@ as implemented by rosinality/stylegan2-pytorch ``model.py`` (the copy MoCoGAN-HD
 parameter names and shapes, so that ``g_ema`` state dicts of published checkpoints load with
 ``strict=True``; the forward computation (mapping, modulated/demodulated convs, transposed-conv
 upsampling + [1,3,3,1] blur, noise injection, skip ToRGBs). The CUDA ops are replaced by their
-native equivalents (:mod:`models.stylegan2_ops`); the blocks are in
-:mod:`models.stylegan2_layers`. Not included: the discriminator, style
+native equivalents (:mod:`vidbench.models.stylegan2_ops`); the blocks are in
+:mod:`vidbench.models.stylegan2_layers`. Not included: the discriminator, style
 mixing, truncation (MoCoGAN-HD uses neither).
 
 Differences from the reference, by design: every random draw (initial weights, noise maps)
@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
-from models.rng import randn, require_generator
-from models.state_io import load_strict, read_state_dict
-from models.stylegan2_layers import (ConstantInput, EqualLinear, PixelNorm, StyledConv, ToRGB,
+from vidbench.models.rng import randn, require_generator
+from vidbench.models.state_io import load_strict, read_state_dict
+from vidbench.models.stylegan2_layers import (ConstantInput, EqualLinear, PixelNorm, StyledConv, ToRGB,
                                      normal_weights)
 
 NoiseSpec = str | Sequence[torch.Tensor | None]
@@ -179,7 +179,7 @@ def load_stylegan2(path: str | os.PathLike, size: int, channel_multiplier: int =
     """Read a rosinality-layout checkpoint (``{key: state_dict}``, key ``g_ema``) strictly.
 
     The file is read with ``weights_only=True`` and loaded with ``strict=True``; a mismatch
-    raises :class:`vidbench.errors.BadInputError` naming the file and the missing, unexpected
+    raises :class:`vidbench.utils.errors.BadInputError` naming the file and the missing, unexpected
     or wrongly shaped keys. With ``frozen`` (the default) the generator is returned in eval
     mode with ``requires_grad=False`` everywhere (MoCoGAN-HD's G_I is frozen).
     """

@@ -18,7 +18,7 @@ architecture, parameter and buffer names and shapes (``convs.*``, ``final_conv.*
 
 Differences from the reference, by design: initial weights come from a caller's
 ``torch.Generator``; channel counts can be overridden (``channels``, ``max_channels``) with the
-generator's table (:func:`models.stylegan2.stylegan2_channels`); a batch that the stddev group
+generator's table (:func:`vidbench.models.stylegan2.stylegan2_channels`); a batch that the stddev group
 does not divide raises a ``ValueError`` naming the sizes (the reference fails in ``view``).
 """
 from __future__ import annotations
@@ -30,8 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.stylegan2 import stylegan2_channels
-from models.stylegan2_layers import EqualLinear, FIRFilter, FusedLeakyReLU
+from vidbench.models.stylegan2 import stylegan2_channels
+from vidbench.models.stylegan2_layers import EqualLinear, FIRFilter, FusedLeakyReLU
 
 
 class EqualConv2d(nn.Module):

@@ -2,8 +2,8 @@
 equalised-lr linear layers, FIR filters, modulated/demodulated convolutions, noise injection,
 the constant input, fused leaky ReLU, styled convs and skip ToRGBs. Parameter names and shapes
 are the reference's, so published ``g_ema`` state dicts load with ``strict=True`` into
-:class:`models.stylegan2.StyleGAN2Generator`, which assembles them; the discriminator
-(:mod:`models.stylegan2_disc`) shares the linear, filter and activation blocks. Every random
+:class:`vidbench.models.stylegan2.StyleGAN2Generator`, which assembles them; the discriminator
+(:mod:`vidbench.models.stylegan2_disc`) shares the linear, filter and activation blocks. Every random
 draw takes a ``torch.Generator``.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.stylegan2_ops import fused_leaky_relu, make_kernel, upfirdn2d
+from vidbench.models.stylegan2_ops import fused_leaky_relu, make_kernel, upfirdn2d
 
 def normal_weights(shape: Sequence[int], generator: torch.Generator | None) -> torch.Tensor:
     """N(0, 1) initial weights of ``shape`` from ``generator`` (None: torch's global RNG)."""

@@ -11,7 +11,7 @@ and rosinality/stylegan2-pytorch ``train.py`` (``d_logistic_loss``, ``d_r1_loss`
 * EMA: p_ema ← β·p_ema + (1 − β)·p over parameters (buffers are copied), with
   β = 0.5^(batch / half-life in images) (StyleGAN2-ADA's form of rosinality's ``accum``).
 
-Path-length regularisation is not part of vidbench (see ``vidbench.train_image``).
+Path-length regularisation is not part of vidbench (see ``vidbench.train.image``).
 """
 from __future__ import annotations
 

@@ -26,13 +26,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.state_io import load_strict, read_state_dict
-from vidbench.errors import BadInputError
+from vidbench.models.state_io import load_strict, read_state_dict
+from vidbench.utils.errors import BadInputError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGE2STYLEGAN_LAYERS = ("relu1_1", "relu1_2", "relu3_2", "relu4_2")
-WEIGHTS_NAME = "vgg16"   # models.weights registry entry (torchvision's vgg16-397923af.pth)
+WEIGHTS_NAME = "vgg16"   # vidbench.models.weights registry entry (torchvision's vgg16-397923af.pth)
 _CONFIG = (2, 2, 3, 3, 3)  # convolutions per block of VGG16
 
 
@@ -159,16 +159,16 @@ def load_vgg16(layers: Sequence[str] = IMAGE2STYLEGAN_LAYERS,
     """The published torchvision VGG16 (``vgg16-397923af.pth``) as a :class:`VGG16Features`.
 
     ``path`` defaults to the registry file in ``$VIDBENCH_HOME/weights``; a missing file raises
-    :class:`vidbench.errors.MissingWeightsError` naming the file and how to install it. The file
+    :class:`vidbench.utils.errors.MissingWeightsError` naming the file and how to install it. The file
     is read with ``torch.load(weights_only=True)``; every key and shape is checked. The file's
     path and sha256 are kept in ``weights_file`` (the registry has no published hash for it;
     torchvision's name carries the first 8 hex digits of its sha256, ``397923af``).
     """
     if path is None:
-        from models.weights import weight_path
+        from vidbench.models.weights import weight_path
 
         path = weight_path(WEIGHTS_NAME)
-    from models.weights import sha256_file
+    from vidbench.models.weights import sha256_file
 
     state = read_state_dict(path)
     net = VGG16Features(layers)

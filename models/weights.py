@@ -1,7 +1,7 @@
 """Registry of the published weight files vidbench reads, and how to obtain and check them.
 
 Every file is identified by name (``i3d``, ``c3d`` ...), lives in
-``vidbench.paths.weights_dir()`` under its published file name and is checked against its
+``vidbench.utils.paths.weights_dir()`` under its published file name and is checked against its
 size and sha256 before use (spec: METRICS.md §5). Library code never downloads: a missing or
 mismatching file stops with a message naming the file, the expected hash and the command
 that gets it. ``vidbench weights fetch NAME`` is the one place that downloads, and only from
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
-from models.safe_pickle import load_numpy_pickle
-from vidbench.errors import BadInputError, MissingWeightsError, VidbenchError
-from vidbench.fileio import atomic_path
-from vidbench.paths import weights_dir
+from vidbench.models.safe_pickle import load_numpy_pickle
+from vidbench.utils.errors import BadInputError, MissingWeightsError, VidbenchError
+from vidbench.utils.fileio import atomic_path
+from vidbench.utils.paths import weights_dir
 
 _CHUNK = 1 << 20
 
@@ -77,8 +77,8 @@ _TGAN1_MEAN_URL = "https://github.com/pfnet-research/tgan/releases/download/v1.0
 
 
 def read_npz_arrays(path: Path) -> dict[str, Any]:
-    """Every array of a Chainer/NumPy ``.npz`` (no pickles): :func:`models.c3d.read_npz`."""
-    from models.c3d import read_npz
+    """Every array of a Chainer/NumPy ``.npz`` (no pickles): :func:`vidbench.models.c3d.read_npz`."""
+    from vidbench.models.c3d import read_npz
 
     return read_npz(path)
 

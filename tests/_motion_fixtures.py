@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from vidbench.standin_weights import write_stylegan2, write_stylegan2_with_pca
+from vidbench.experiments.regress.standin_weights import write_stylegan2, write_stylegan2_with_pca
 
 def make_tiny_generator(path: str | Path, seed: int = 0) -> Path:
     """A random 32x32 StyleGAN2 (``TINY_STYLEGAN2``, noise strengths 0.1) saved in the

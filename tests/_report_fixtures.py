@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from _motion_fixtures import make_tiny_setup
-from vidbench import results as R
+from vidbench.evaluation import records as R
 
 PROV = {"git_commit": "abc123def456", "git_dirty": False, "versions": {"numpy": "2.0"},
         "device": "cpu:test"}
@@ -20,8 +20,8 @@ N_FRAMES = 8
 
 def train_tiny_run(root: Path) -> Path:
     """A 3-step motion run (8-frame clips, a 32² random StyleGAN2), logged every step."""
-    from vidbench.config import resolve_config
-    from vidbench.train_motion import train_motion
+    from vidbench.train.motion_config import resolve_config
+    from vidbench.train.motion import train_motion
 
     gen, pca = make_tiny_setup(root, num_samples=1000)
     cfg = resolve_config("tiny", overrides={"generator": str(gen), "pca": str(pca),

@@ -6,7 +6,7 @@ import torch
 
 
 def have_i3d() -> bool:
-    from models.weights import MissingWeightsError, WeightsMismatchError, weight_path
+    from vidbench.models.weights import MissingWeightsError, WeightsMismatchError, weight_path
 
     try:
         weight_path("i3d")

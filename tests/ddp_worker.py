@@ -13,10 +13,10 @@ import sys
 import numpy as np
 import torch
 
-from metrics.cache import StatsCache, make_key
-from metrics.distributed import dist_info
-from metrics.extractors import RandomProjectionExtractor
-from metrics.stats import compute_feature_stats
+from vidbench.metrics.cache import StatsCache, make_key
+from vidbench.utils.distributed import dist_info
+from vidbench.metrics.extractors import RandomProjectionExtractor
+from vidbench.metrics.stats import compute_feature_stats
 from vidbench.data.base import ArraySource
 
 
@@ -54,7 +54,7 @@ def run_cli(prefix: str, argv: list[str]) -> None:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from fvd_helpers import TEST_PROTOCOL
 
-    from metrics.protocols import PROTOCOLS
+    from vidbench.metrics.protocols import PROTOCOLS
     from vidbench.cli import main
 
     PROTOCOLS[TEST_PROTOCOL.name] = TEST_PROTOCOL  # this process only

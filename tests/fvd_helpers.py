@@ -1,5 +1,5 @@
 """A fast FVD protocol (seeded random projection instead of I3D) for engine and CLI tests."""
-from metrics.protocols import ClipDraw, FVDProtocol
+from vidbench.metrics.protocols import ClipDraw, FVDProtocol
 
 TEST_PROTOCOL = FVDProtocol(
     name="test-random",

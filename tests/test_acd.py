@@ -6,15 +6,15 @@ import pytest
 import torch
 from scipy.spatial.distance import euclidean
 
-from metrics.acd import (ACD_PROTOCOLS, acd_from_embeddings, compute_acd, face_feature_dim,
+from vidbench.metrics.acd import (ACD_PROTOCOLS, acd_from_embeddings, compute_acd, face_feature_dim,
                          get_acd_protocol, pair_columns, pair_distances)
-from metrics.face_extractor import FaceExtractor
-from metrics.stats import compute_feature_stats
-from models.facenet import (VGGFACE2_URL, FaceCropper, build_embedder, face_state_dict,
+from vidbench.metrics.face_extractor import FaceExtractor
+from vidbench.metrics.stats import compute_feature_stats
+from vidbench.models.facenet import (VGGFACE2_URL, FaceCropper, build_embedder, face_state_dict,
                             load_face_embedder)
 from vidbench.data.base import ArraySource
 from vidbench.data.shapes import make_shapes
-from vidbench.errors import BadInputError, MissingWeightsError, VidbenchError
+from vidbench.utils.errors import BadInputError, MissingWeightsError, VidbenchError
 
 
 def random_vggface2_state(seed=0):

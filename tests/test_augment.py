@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 import torch
 
-from models.augment import (affine, color_shift, cutout, cutout_pixels, draw_cutout, flip_time,
+from vidbench.models.augment import (affine, color_shift, cutout, cutout_pixels, draw_cutout, flip_time,
                             warp)
 
 

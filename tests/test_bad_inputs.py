@@ -11,7 +11,7 @@ from PIL import Image
 from _datafiles import rand_clip, truncate, write_frames, write_video
 from vidbench.data.clips import ClipSpec
 from vidbench.data.sources import open_source
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 
 @pytest.fixture(scope="module")

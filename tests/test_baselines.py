@@ -12,13 +12,13 @@ import torch
 import torchvision
 from PIL import Image
 
-import baselines
-from baselines import dtvnet, mdgan, minmax, tganv2
-from baselines.reported import MEASURED, ORIGINS, QUOTED, REPORTED, UNSTATED, reported
+from vidbench import baselines
+from vidbench.baselines import dtvnet, mdgan, minmax, tganv2
+from vidbench.baselines.reported import MEASURED, ORIGINS, QUOTED, REPORTED, UNSTATED, reported
 from vidbench.data.base import ClipSource
 from vidbench.data.clips import ClipSpec
 from vidbench.data.naturalsort import natural_sorted
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 
 def rng(seed=0):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.biggan import BigGANGenerator, ConditionalBN, SNLinear, load_biggan
-from models.generator_api import BigGANAdapter
-from vidbench.errors import BadInputError
+from vidbench.models.biggan import BigGANGenerator, ConditionalBN, SNLinear, load_biggan
+from vidbench.models.generator_api import BigGANAdapter
+from vidbench.utils.errors import BadInputError
 
 # BigGAN-PyTorch G_arch channel multipliers (in, out) per resolution.
 G_ARCH = {32: ([4, 4, 4], [4, 4, 4]), 64: ([16, 16, 8, 4], [16, 8, 4, 2]),

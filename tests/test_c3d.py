@@ -4,12 +4,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from metrics.c3d_extractor import C3DExtractor
-from metrics.stats import compute_feature_stats
-from models.c3d import (C3D, c3d_state_dict, load_c3d, mean_clip, prepare_input,
+from vidbench.metrics.c3d_extractor import C3DExtractor
+from vidbench.metrics.stats import compute_feature_stats
+from vidbench.models.c3d import (C3D, c3d_state_dict, load_c3d, mean_clip, prepare_input,
                         read_mean_clip)
 from vidbench.data.shapes import make_shapes
-from vidbench.errors import BadInputError, MissingWeightsError, VidbenchError
+from vidbench.utils.errors import BadInputError, MissingWeightsError, VidbenchError
 
 # The layout Chainer's save_npz writes for C3DVersion1UCF101: ConvolutionND W is
 # (out, in, kd, kh, kw), Linear W is (out, in); every link has a bias b.
@@ -224,7 +224,7 @@ def test_extractor_on_shapes_clips(c3d_files):
 def test_cubic_resize_matches_opencv_inter_cubic():
     import cv2
 
-    from models.c3d import resize_cubic
+    from vidbench.models.c3d import resize_cubic
 
     rng = np.random.default_rng(5)
     for h, w in ((48, 60), (256, 256), (200, 90)):

@@ -8,10 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from metrics.cache import (CACHE_FORMAT, StatsCache, canonical_json, is_stats_file, make_key,
+from vidbench.metrics.cache import (CACHE_FORMAT, StatsCache, canonical_json, is_stats_file, make_key,
                            read_stats_file, write_stats_file)
-from metrics.stats import FeatureStats
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.metrics.stats import FeatureStats
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 FIELDS = {"kind": "feature-stats", "source_fingerprint": "ab" * 32, "num_items": 30,
           "extractor": {"name": "x", "weights_sha256": "cd" * 32},

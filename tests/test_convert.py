@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from vidbench.data.convert import CONVENTIONS, to_uint8
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 X = [-3.0, -1.0, -0.999, -0.5, 0.0, 0.5, 0.99, 1.0, 2.0]
 CASES = {

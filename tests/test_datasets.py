@@ -8,7 +8,7 @@ import pytest
 
 from _datafiles import copy_file, rand_clip, write_frames, write_video
 from vidbench.data.sources import open_source
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 
 @pytest.fixture(scope="module")

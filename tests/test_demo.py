@@ -6,14 +6,14 @@ import pytest
 import torch
 from PIL import Image
 
-from models.motion import MotionGenerator
-from vidbench import results as R
+from vidbench.models.motion import MotionGenerator
+from vidbench.evaluation import records as R
 from vidbench.cli import build_parser
-from vidbench.demo_models import RandomWalkMotion, random_walk_model, untrained_model
-from vidbench.demo_output import ROW_LABELS, format_table
-from vidbench.image_train_config import preset
-from vidbench.sample import VideoModel
-from vidbench.train_motion import derive_seed
+from vidbench.experiments.demo.context_models import RandomWalkMotion, random_walk_model, untrained_model
+from vidbench.experiments.demo.output import ROW_LABELS, format_table
+from vidbench.train.image_config import preset
+from vidbench.sample.generate import VideoModel
+from vidbench.train.motion import derive_seed
 
 
 def test_random_walk_matches_numpy():
@@ -96,7 +96,7 @@ def test_cli_help_and_bad_arguments(capsys):
 def test_quick_demo_end_to_end(tmp_path, vidbench_home, capsys):
     """The whole pipeline, reduced: trains, scores with the real I3D, writes every file."""
     from vidbench.cli import main
-    from vidbench.report_browser import check_page, find_chromium, screenshot_page
+    from vidbench.report.browser import check_page, find_chromium, screenshot_page
 
     if not (vidbench_home / "weights" / "i3d-kinetics-400.ckpt").exists():
         pytest.skip("the real I3D weights are not installed (vidbench weights fetch i3d)")

@@ -6,11 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from models.image_disc import (BigGANDiscriminator, ContrastiveImageDiscriminator,
+from vidbench.models.image_disc import (BigGANDiscriminator, ContrastiveImageDiscriminator,
                                PairDiscriminator, image_pair)
-from models.losses import contrastive_loss
-from models.state_io import load_strict, strip_prefix
-from models.video_disc import VideoDiscriminator, d3d_input, first_frame_pairs
+from vidbench.models.losses import contrastive_loss
+from vidbench.models.state_io import load_strict, strip_prefix
+from vidbench.models.video_disc import VideoDiscriminator, d3d_input, first_frame_pairs
 
 
 def expected_patchgan_keys(in_ch: int, ndf: int = 64, k: tuple = (4, 4, 4)) -> dict[str, tuple]:

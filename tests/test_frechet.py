@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from metrics.frechet import (SQRT_METHODS, FewSamplesWarning, covariance, frechet_distance,
+from vidbench.metrics.frechet import (SQRT_METHODS, FewSamplesWarning, covariance, frechet_distance,
                              mean_from_sums, trace_sqrt_product)
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 
 def _stats(x, ddof=1):

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from metrics.extractors import EXTRACTORS, I3DExtractor, build_extractor
-from metrics.frechet import FewSamplesWarning, frechet_distance
-from metrics.fvd import compute_fvd
-from metrics.protocols import PROTOCOLS, describe_protocols, get_protocol
-from metrics.stats import FeatureStats
+from vidbench.metrics.extractors import EXTRACTORS, I3DExtractor, build_extractor
+from vidbench.metrics.frechet import FewSamplesWarning, frechet_distance
+from vidbench.metrics.fvd import compute_fvd
+from vidbench.metrics.protocols import PROTOCOLS, describe_protocols, get_protocol
+from vidbench.metrics.stats import FeatureStats
 from vidbench.data.base import ArraySource
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fvd_helpers import TEST_PROTOCOL, shapes  # noqa: E402
@@ -124,7 +124,7 @@ def test_extractor_input_contract():
 # --------------------------------------------------------------------------- evaluate_fvd (fast)
 
 def test_evaluate_fvd_record_cache_and_seeds(test_protocol, vidbench_home):
-    from vidbench.evaluate import evaluate_fvd
+    from vidbench.evaluation.fvd import evaluate_fvd
 
     kw = dict(protocol=test_protocol, batch_size=5, progress=False)
     first = evaluate_fvd(shapes(1), shapes(2), **kw)
@@ -150,7 +150,7 @@ def test_evaluate_fvd_record_cache_and_seeds(test_protocol, vidbench_home):
 
 
 def test_evaluate_fvd_counts_and_ground_truth(test_protocol):
-    from vidbench.evaluate import evaluate_fvd, plan_fvd
+    from vidbench.evaluation.fvd import evaluate_fvd, plan_fvd
 
     kw = dict(protocol=test_protocol, progress=False)
     with pytest.raises(VidbenchError, match="has 24 clips; 30 are needed"):
@@ -168,7 +168,7 @@ def test_evaluate_fvd_counts_and_ground_truth(test_protocol):
 
 
 def test_few_samples_warning_in_record(test_protocol):
-    from vidbench.evaluate import evaluate_fvd
+    from vidbench.evaluation.fvd import evaluate_fvd
 
     with pytest.warns(FewSamplesWarning):
         res = evaluate_fvd(shapes(1, n=10), shapes(2, n=10), protocol=test_protocol,
@@ -177,8 +177,8 @@ def test_few_samples_warning_in_record(test_protocol):
 
 
 def test_real_statistics_file(test_protocol, tmp_path):
-    from vidbench.evaluate import evaluate_fvd
-    from vidbench.reference import compute_reference
+    from vidbench.evaluation.fvd import evaluate_fvd
+    from vidbench.evaluation.reference import compute_reference
 
     out = tmp_path / "ref.npz"
     rec = compute_reference(shapes(2), protocol=test_protocol, out=out, progress=False)
@@ -206,7 +206,7 @@ GOOGLE_EXAMPLE_FVD = 133.90846705770699
 @pytest.mark.slow
 @needs_i3d
 def test_google_research_example(vidbench_home):
-    from vidbench.evaluate import evaluate_fvd
+    from vidbench.evaluation.fvd import evaluate_fvd
 
     zeros = ArraySource(np.zeros((16, 15, 64, 64, 3), np.uint8), name="zeros")
     full = ArraySource(np.full((16, 15, 64, 64, 3), 255, np.uint8), name="full")
@@ -226,7 +226,7 @@ SHAPES_SAME, SHAPES_STILL = 160.6482663687848, 256.30659560388733
 @pytest.mark.slow
 @needs_i3d
 def test_shapes_same_motion_small_other_motion_large(vidbench_home):
-    from vidbench.evaluate import evaluate_fvd
+    from vidbench.evaluation.fvd import evaluate_fvd
 
     def src(seed, motion):
         return f"shapes:num_videos=24,length=16,resolution=64,seed={seed},motion={motion}"

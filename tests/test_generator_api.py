@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from models.biggan import BigGANGenerator
-from models.generator_api import (BigGANAdapter, ImageGenerator, StyleGAN2Adapter, adapt,
+from vidbench.models.biggan import BigGANGenerator
+from vidbench.models.generator_api import (BigGANAdapter, ImageGenerator, StyleGAN2Adapter, adapt,
                                   pool_frames, render_video)
-from models.stylegan2 import StyleGAN2Generator
+from vidbench.models.stylegan2 import StyleGAN2Generator
 
 
 @pytest.fixture(scope="module")

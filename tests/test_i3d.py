@@ -12,10 +12,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from models.i3d import I3D, Unit3D, load_i3d
-from models.i3d_same import conv3d_same, max_pool3d_same, same_padding
-from models.weights import weight_path
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.models.i3d import I3D, Unit3D, load_i3d
+from vidbench.models.i3d_same import conv3d_same, max_pool3d_same, same_padding
+from vidbench.models.weights import weight_path
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 # The published layout, written out independently of models/i3d.py (METRICS.md §1.3, §5).
 STEM = [("Conv3d_1a_7x7", 7, 3, 64), ("Conv3d_2b_1x1", 1, 64, 64), ("Conv3d_2c_3x3", 3, 64, 192)]

@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from _vggfile import FILENAME, manual_vgg16, write_random_vgg16
-from models.generator_api import StyleGAN2Adapter
-from models.stylegan2 import StyleGAN2Generator
+from vidbench.models.generator_api import StyleGAN2Adapter
+from vidbench.models.stylegan2 import StyleGAN2Generator
 from vidbench.data.convert import to_uint8
-from vidbench.errors import MissingWeightsError, VidbenchError
-from vidbench.inversion import InversionSettings, invert, mean_latent
+from vidbench.utils.errors import MissingWeightsError, VidbenchError
+from vidbench.sample.inversion import InversionSettings, invert, mean_latent
 from _weights import one_thread  # noqa: F401
 
 FAST = dict(perceptual="none", mean_samples=2000)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from scipy.stats import entropy
 
-from metrics.isv import IS_PROTOCOLS, compute_is, get_is_protocol, inception_score, split_scores
-from vidbench.errors import VidbenchError
+from vidbench.metrics.isv import IS_PROTOCOLS, compute_is, get_is_protocol, inception_score, split_scores
+from vidbench.utils.errors import VidbenchError
 
 
 def test_hand_worked_two_classes_two_samples():

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from models.losses import (contrastive_loss, feature_matching_loss, gradient_penalty,
+from vidbench.models.losses import (contrastive_loss, feature_matching_loss, gradient_penalty,
                            hinge_d_loss, hinge_g_loss, info_nce, pair_cosine, rals, rals_d_loss,
                            rals_g_loss)
 

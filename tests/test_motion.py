@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.motion import MotionGenerator, load_motion_generator, mi_loss
-from models.state_io import load_strict
-from vidbench.errors import BadInputError
+from vidbench.models.motion import MotionGenerator, load_motion_generator, mi_loss
+from vidbench.models.state_io import load_strict
+from vidbench.utils.errors import BadInputError
 
 OFFICIAL_MODELR = {  # §14, n_pca = 384
     "enc_cell.weight_ih": (1536, 512), "enc_cell.weight_hh": (1536, 384),

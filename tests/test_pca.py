@@ -10,9 +10,9 @@ import torch
 
 from _motion_fixtures import make_tiny_generator, one_thread  # noqa: F401 (autouse fixture)
 from vidbench.cli import main
-from vidbench.errors import BadInputError
-from vidbench.image_generator import load_image_generator
-from vidbench.pca import compute_pca, fit_pca, load_pca, save_pca, svd_flip_rows
+from vidbench.utils.errors import BadInputError
+from vidbench.train.image_generator import load_image_generator
+from vidbench.train.pca import compute_pca, fit_pca, load_pca, save_pca, svd_flip_rows
 
 
 def _svd_reference(x: np.ndarray):

@@ -11,8 +11,8 @@ from PIL import Image
 
 from _motion_fixtures import make_tiny_generator, one_thread  # noqa: F401 (autouse fixture)
 from vidbench.cli import main
-from vidbench.errors import VidbenchError
-from vidbench.pca_preview import pca_preview, pixel_change, traversal_latents
+from vidbench.utils.errors import VidbenchError
+from vidbench.sample.pca_preview import pca_preview, pixel_change, traversal_latents
 
 
 def test_traversal_latents_hand_worked():
@@ -100,8 +100,8 @@ def test_pca_command_preview(tmp_path, capsys):
     assert [x["var_ratio"] for x in info["directions"]] == pytest.approx(ratios[:3].tolist())
     assert all(x["pixel_change"] > 0 for x in info["directions"])
     # the middle column (k = 0) is the content code itself, rendered without noise
-    from vidbench.image_generator import load_image_generator
-    from vidbench.sample import to_clips
+    from vidbench.train.image_generator import load_image_generator
+    from vidbench.sample.generate import to_clips
     adapter = load_image_generator(gen).adapter
     with torch.no_grad():
         w = adapter.sample_latents(2, torch.Generator().manual_seed(0))

@@ -14,19 +14,19 @@ import pytest
 import torch
 from PIL import Image
 
-from metrics.psnr_ssim import json_safe
-from models.generator_api import StyleGAN2Adapter
-from models.motion import MotionGenerator
+from vidbench.metrics.psnr_ssim import json_safe
+from vidbench.models.generator_api import StyleGAN2Adapter
+from vidbench.models.motion import MotionGenerator
 from test_inversion import tiny_generator
 from vidbench.data.shapes import make_shapes
 from vidbench.data.sources import open_source
-from vidbench.errors import BadInputError, VidbenchError
-from vidbench.evaluate_psnr_ssim import evaluate_psnr_ssim
-from vidbench.inversion import InversionSettings
-from vidbench.predict import (PredictConfig, clip_inputs, ground_truth_for_baseline,
+from vidbench.utils.errors import BadInputError, VidbenchError
+from vidbench.evaluation.psnr_ssim import evaluate_psnr_ssim
+from vidbench.sample.inversion import InversionSettings
+from vidbench.sample.predict import (PredictConfig, clip_inputs, ground_truth_for_baseline,
                               interpolate_trajectory, prepare_clip, resolve_data_spec,
                               run_prediction)
-from vidbench.sample import interpolate_midpoints
+from vidbench.sample.generate import interpolate_midpoints
 from _weights import one_thread  # noqa: F401
 
 
@@ -151,7 +151,7 @@ def test_end_to_end_on_shapes_with_objects(tmp_path):
 
 def fake_dtvnet(root: Path, clips: np.ndarray, epoch: int = 200) -> Path:
     """DTVNet's results/<epoch>_f/<clip>/0000.png ... layout, frames min-max normalised."""
-    from baselines.dtvnet import normalise_clip
+    from vidbench.baselines.dtvnet import normalise_clip
 
     for i, clip in enumerate(clips):
         d = root / f"{epoch}_f" / f"clip{i:03d}"
@@ -168,7 +168,7 @@ def minmax_by_hand(frame: np.ndarray) -> np.ndarray:
 
 
 def test_dtvnet_outputs_scored_against_normalised_ground_truth(tmp_path):
-    from vidbench.predict import write_clips
+    from vidbench.sample.predict import write_clips
 
     real = np.stack([make_shapes(num_videos=2, length=8, resolution=32)[i] for i in range(2)])
     real_dir = write_clips(open_source("shapes:num_videos=2,length=8,resolution=32"),
@@ -193,9 +193,9 @@ def test_dtvnet_outputs_scored_against_normalised_ground_truth(tmp_path):
 @pytest.mark.slow
 def test_cli_with_an_exported_checkpoint(tmp_path):
     from _motion_fixtures import make_tiny_setup
-    from vidbench.checkpoint import export_motion_generator
-    from vidbench.image_generator import load_image_generator
-    from vidbench.pca import load_pca
+    from vidbench.train.checkpoint import export_motion_generator
+    from vidbench.train.image_generator import load_image_generator
+    from vidbench.train.pca import load_pca
 
     gen_path, pca_dir = make_tiny_setup(tmp_path, num_samples=1000)
     basis = load_pca(pca_dir)

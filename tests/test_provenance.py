@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import subprocess
 
-from vidbench.provenance import git_state
+from vidbench.utils.provenance import git_state
 
 
 def _git(repo, *args):

@@ -8,9 +8,9 @@ import torch
 from scipy.signal import convolve2d
 from skimage.metrics import structural_similarity
 
-from metrics.psnr_ssim import JUNYAOHU_C1, compute_psnr_ssim, json_safe
-from metrics.psnr_ssim_ffmpeg import minmax_uint8
-from vidbench.errors import VidbenchError
+from vidbench.metrics.psnr_ssim import JUNYAOHU_C1, compute_psnr_ssim, json_safe
+from vidbench.metrics.psnr_ssim_ffmpeg import minmax_uint8
+from vidbench.utils.errors import VidbenchError
 
 
 def smooth_videos(n=2, t=4, h=48, w=48):
@@ -164,13 +164,13 @@ def test_bad_inputs_are_user_errors(pred, real, match):
 def test_gaussian_window_equals_opencv():
     import cv2
 
-    from metrics.psnr_ssim import gaussian_window_1d
+    from vidbench.metrics.psnr_ssim import gaussian_window_1d
 
     assert np.allclose(gaussian_window_1d(), cv2.getGaussianKernel(11, 1.5).ravel(), rtol=0, atol=1e-15)
 
 
 def test_batched_frame_values_summarize_like_one_call():
-    from metrics.psnr_ssim import frame_values, summarize
+    from vidbench.metrics.psnr_ssim import frame_values, summarize
 
     rng = np.random.default_rng(6)
     real = smooth_videos(3, 2, 24, 24)

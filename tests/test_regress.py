@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 import torch
 
-from vidbench import regress
+from vidbench.experiments.regress import check as regress
 from vidbench.cli import main
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 from _weights import needs_i3d, one_thread  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ def test_panel_matches_the_reference():
 @pytest.mark.slow
 @needs_i3d
 def test_regress_fails_when_preprocessing_changes(monkeypatch, capsys):
-    from metrics import protocols
+    from vidbench.metrics import protocols
 
     changed = dataclasses.replace(protocols.PROTOCOLS["tf-reference"], pre_resize=16,
                                   pre_resize_method="area")
@@ -136,11 +136,11 @@ def test_update_rewrites_and_says_what_changed(tmp_path, capsys):
 
 
 def test_standin_weights_are_deterministic_and_readable(tmp_path):
-    from models.c3d import load_c3d
-    from models.facenet import load_face_embedder
-    from vidbench.image_generator import load_image_generator
-    from vidbench.standin_weights import c3d_arrays, vggface2_state, write_standin_weights
-    from vidbench.standin_weights import write_stylegan2
+    from vidbench.models.c3d import load_c3d
+    from vidbench.models.facenet import load_face_embedder
+    from vidbench.train.image_generator import load_image_generator
+    from vidbench.experiments.regress.standin_weights import c3d_arrays, vggface2_state, write_standin_weights
+    from vidbench.experiments.regress.standin_weights import write_stylegan2
 
     small = ("conv1a/W", "conv1a/b", "fc8/W")
     a, b = c3d_arrays(only=small), c3d_arrays(only=small)

@@ -1,5 +1,5 @@
 """`vidbench report`: the page is well formed and self-contained, shows every table cell of
-vidbench.tables with its provenance, and every media file it names exists and shows what it
+vidbench.report.tables with its provenance, and every media file it names exists and shows what it
 says (the scored samples, the disentanglement grids, long videos, the training log)."""
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from PIL import Image, ImageSequence
 
 from _motion_fixtures import one_thread  # noqa: F401 (autouse fixture)
 from _report_fixtures import N_FRAMES, Page, make_store, one_torch_thread, record, train_tiny_run
-from vidbench import results as R
+from vidbench.evaluation import records as R
 from vidbench.cli import main
-from vidbench.errors import BadInputError, VidbenchError
-from vidbench.report import MANIFEST, build_report
-from vidbench.report_media import MediaOptions
-from vidbench.report_plots import line_plot_svg, log_series, nice_ticks
-from vidbench.tables import TABLES, build_table
+from vidbench.utils.errors import BadInputError, VidbenchError
+from vidbench.report.site import MANIFEST, build_report
+from vidbench.report.media import MediaOptions
+from vidbench.report.plots import line_plot_svg, log_series, nice_ticks
+from vidbench.report.tables import TABLES, build_table
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -13,10 +13,10 @@ from PIL import Image
 
 from _motion_fixtures import one_thread  # noqa: F401 (autouse fixture)
 from _report_fixtures import Page, make_store, one_torch_thread, record, train_tiny_run
-from vidbench import results as R
+from vidbench.evaluation import records as R
 from vidbench.cli import main
-from vidbench.report import build_report
-from vidbench.report_browser import INSTALL_HINT, check_page, find_chromium, screenshot_page
+from vidbench.report.site import build_report
+from vidbench.report.browser import INSTALL_HINT, check_page, find_chromium, screenshot_page
 
 
 @pytest.fixture(scope="module")

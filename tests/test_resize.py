@@ -9,7 +9,7 @@ from PIL import Image
 
 from vidbench.data.resize import (RESIZE_METHODS, area_weights, center_crop, resize_frames,
                                   resize_tf1_bilinear, round_to_uint8)
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 
 def frames_for(n, h, w, c=3, seed=0, dtype=np.uint8):

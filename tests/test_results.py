@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vidbench import results as R
-from vidbench.errors import VidbenchError
+from vidbench.evaluation import records as R
+from vidbench.utils.errors import VidbenchError
 
 PROV = {"timestamp": "2024-01-01T00:00:00+00:00", "git_commit": "abc123", "git_dirty": False,
         "versions": {"torch": "2.0", "numpy": "2.0"}, "device": "cpu:test"}

@@ -12,17 +12,17 @@ import torch
 from _motion_fixtures import make_tiny_setup, one_thread  # noqa: F401 (autouse fixture)
 from vidbench.cli import main
 from vidbench.data.convert import to_uint8
-from vidbench.errors import BadInputError, VidbenchError
-from vidbench.sample import (GeneratorSource, generate_videos, interpolate_midpoints,
+from vidbench.utils.errors import BadInputError, VidbenchError
+from vidbench.sample.generate import (GeneratorSource, generate_videos, interpolate_midpoints,
                              is_checkpoint_path, load_video_model, open_checkpoint_source,
                              to_clips)
-from vidbench.sample_outputs import disentanglement_clips, write_samples
+from vidbench.sample.outputs import disentanglement_clips, write_samples
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    from vidbench.config import resolve_config
-    from vidbench.train_motion import train_motion
+    from vidbench.train.motion_config import resolve_config
+    from vidbench.train.motion import train_motion
 
     root = tmp_path_factory.mktemp("sample")
     gen, pca = make_tiny_setup(root, num_samples=1000)
@@ -54,7 +54,7 @@ def test_every_checkpoint_form_loads_the_same_model(run_dir, model):
 
 
 def test_export_from_checkpoint_equals_the_run_export(run_dir, tmp_path):
-    from vidbench.checkpoint import export_from_checkpoint, read_export
+    from vidbench.train.checkpoint import export_from_checkpoint, read_export
 
     path, sidecar = export_from_checkpoint(run_dir / "checkpoint-latest.pt",
                                            tmp_path / "modelR_epoch_2.pth")

@@ -8,7 +8,7 @@ import pytest
 
 from vidbench.data.base import ClipSource, iter_batches
 from vidbench.data.shapes import COLOURS, FIXED_SIZE, MOTIONS, SHAPE_KINDS, make_shapes
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 
 def test_contract_and_defaults():

@@ -7,7 +7,7 @@ import pytest
 from _datafiles import numbered_clip, write_frames
 from vidbench.data.clips import ClipSpec, ResampledSource, VideoClipSource
 from vidbench.data.sources import format_spec, open_source, parse_spec
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 
 # ---------------------------------------------------------------- spec parsing

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from metrics.distributed import shard_bounds, tf32_disabled
-from metrics.extractors import RandomProjectionExtractor
-from metrics.stats import FeatureStats, compute_feature_stats
+from vidbench.utils.distributed import shard_bounds, tf32_disabled
+from vidbench.metrics.extractors import RandomProjectionExtractor
+from vidbench.metrics.stats import FeatureStats, compute_feature_stats
 from vidbench.data.base import ArraySource
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 HERE = Path(__file__).resolve().parent
 
@@ -185,7 +185,7 @@ def test_ddp_two_processes_equal_one(tmp_path):
 def test_dataset_is_picklable_for_spawned_workers():
     import pickle
 
-    from metrics.stats import _ClipDataset
+    from vidbench.metrics.stats import _ClipDataset
     from vidbench.data.sources import open_source
 
     for src in (_source(5), open_source("shapes:num_videos=4,length=6,resolution=32,seed=3")):

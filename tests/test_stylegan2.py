@@ -10,10 +10,10 @@ import scipy.signal
 import torch
 import torch.nn.functional as F
 
-from models.stylegan2 import StyleGAN2Generator, load_stylegan2, stylegan2_channels
-from models.stylegan2_layers import ModulatedConv2d
-from models.stylegan2_ops import fused_leaky_relu, upfirdn2d
-from vidbench.errors import BadInputError
+from vidbench.models.stylegan2 import StyleGAN2Generator, load_stylegan2, stylegan2_channels
+from vidbench.models.stylegan2_layers import ModulatedConv2d
+from vidbench.models.stylegan2_ops import fused_leaky_relu, upfirdn2d
+from vidbench.utils.errors import BadInputError
 
 
 def table_channels(r: int, cm: int) -> int:

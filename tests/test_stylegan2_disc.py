@@ -8,8 +8,8 @@ import pytest
 import torch
 from scipy.signal import convolve2d, correlate2d
 
-from models.stylegan2 import stylegan2_channels
-from models.stylegan2_disc import ConvLayer, StyleGAN2Discriminator, minibatch_stddev
+from vidbench.models.stylegan2 import stylegan2_channels
+from vidbench.models.stylegan2_disc import ConvLayer, StyleGAN2Discriminator, minibatch_stddev
 from _weights import one_thread  # noqa: F401
 
 

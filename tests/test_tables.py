@@ -7,10 +7,10 @@ import json
 import pandas as pd
 import pytest
 
-from vidbench import results as R
+from vidbench.evaluation import records as R
 from vidbench.cli import main
-from vidbench.errors import VidbenchError
-from vidbench.tables import TABLES, build_table, get_table, render
+from vidbench.utils.errors import VidbenchError
+from vidbench.report.tables import TABLES, build_table, get_table, render
 
 PROV = {"git_commit": "abc123", "git_dirty": False, "versions": {"numpy": "2.0"},
         "device": "cpu:test"}

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from _motion_fixtures import make_tiny_setup, one_thread  # noqa: F401 (autouse fixture)
-from vidbench.checkpoint import load_training_state
+from vidbench.train.checkpoint import load_training_state
 
 
 @pytest.mark.slow

@@ -10,14 +10,14 @@ import pytest
 import torch
 from PIL import Image
 
-from models.stylegan2 import load_stylegan2
-from models.stylegan2_disc import StyleGAN2Discriminator
-from models.stylegan2_losses import (d_logistic_loss, ema_beta, ema_update, g_nonsaturating_loss,
+from vidbench.models.stylegan2 import load_stylegan2
+from vidbench.models.stylegan2_disc import StyleGAN2Discriminator
+from vidbench.models.stylegan2_losses import (d_logistic_loss, ema_beta, ema_update, g_nonsaturating_loss,
                                      r1_penalty)
-from vidbench.errors import BadInputError, VidbenchError
-from vidbench.image_data import batch_indices, make_batch
-from vidbench.image_train_config import ImageTrainConfig, config_from_dict, preset
-from vidbench.train_image import load_generator_from_run, train_image
+from vidbench.utils.errors import BadInputError, VidbenchError
+from vidbench.train.image_data import batch_indices, make_batch
+from vidbench.train.image_config import ImageTrainConfig, config_from_dict, preset
+from vidbench.train.image import load_generator_from_run, train_image
 from _weights import one_thread  # noqa: F401
 
 SMALL = dict(dataset="shapes:num_videos=4,length=4,resolution=32", size=16, style_dim=16,

@@ -7,10 +7,10 @@ import time
 import pytest
 import torch
 
-from vidbench import ddp
-from vidbench.errors import BadInputError, VidbenchError
-from vidbench.image_train_config import ImageTrainConfig
-from vidbench.train_image import train_image
+from vidbench.utils import distributed as ddp
+from vidbench.utils.errors import BadInputError, VidbenchError
+from vidbench.train.image_config import ImageTrainConfig
+from vidbench.train.image import train_image
 from _weights import one_thread  # noqa: F401
 
 SMALL = dict(dataset="shapes:num_videos=4,length=4,resolution=32", size=16, style_dim=16,
@@ -57,7 +57,7 @@ def _averaged_linear_grad(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def _train(config: dict, out: str, resume: bool, replicas: str) -> str:
     """Train, and at every checkpoint save this rank's own g, d and g_ema to ``replicas``."""
-    import vidbench.train_image as T
+    import vidbench.train.image as T
 
     original = T._save_checkpoint
     rank = ddp.dist_info()[0]
@@ -142,7 +142,7 @@ def test_two_process_training_keeps_replicas_equal_and_resumes(tmp_path):
 
 
 def test_batch_must_split_over_processes():
-    from vidbench.train_image import _rank_batch
+    from vidbench.train.image import _rank_batch
 
     assert _rank_batch(16, 2) == 8 and _rank_batch(16, 1) == 16 and _rank_batch(6, 2) == 3
     with pytest.raises(VidbenchError, match="does not split over 3"):
@@ -154,7 +154,7 @@ def test_batch_must_split_over_processes():
 @pytest.mark.slow
 def test_cli_under_torchrun_equals_run_ranks(tmp_path):
     """`torchrun … vidbench train image` (what the README shows) trains the same weights as
-    the demo's launcher, :func:`vidbench.ddp.run_ranks`."""
+    the demo's launcher, :func:`vidbench.utils.distributed.run_ranks`."""
     import os
     import subprocess
     import sys

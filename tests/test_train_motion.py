@@ -10,17 +10,17 @@ import torch
 import torch.nn.functional as F
 
 from _motion_fixtures import make_tiny_setup, one_thread  # noqa: F401 (autouse fixture)
-from models.augment import flip_time, warp
-from models.losses import info_nce
-from models.motion import MotionOutput
-from models.rng import randint
-from models.video_disc import d3d_input
-from vidbench.checkpoint import load_training_state, read_export
+from vidbench.models.augment import flip_time, warp
+from vidbench.models.losses import info_nce
+from vidbench.models.motion import MotionOutput
+from vidbench.models.rng import randint
+from vidbench.models.video_disc import d3d_input
+from vidbench.train.checkpoint import load_training_state, read_export
 from vidbench.cli import main
-from vidbench.config import (MotionTrainConfig, load_config, resolve_config, with_overrides)
-from vidbench.errors import VidbenchError
-from vidbench.train_losses import LossSetup, g_losses, image_d_loss, video_d_loss
-from vidbench.train_motion import build_discriminators, train_motion
+from vidbench.train.motion_config import (MotionTrainConfig, load_config, resolve_config, with_overrides)
+from vidbench.utils.errors import VidbenchError
+from vidbench.train.losses import LossSetup, g_losses, image_d_loss, video_d_loss
+from vidbench.train.motion import build_discriminators, train_motion
 
 SMALL = {"batch_size": 2, "data.n_frames": 8, "log_every": 1}
 
@@ -84,7 +84,7 @@ def test_cli_dry_run_prints_the_resolved_config(capsys):
 
 
 def test_cli_threads_sets_torch_threads_for_the_run(monkeypatch, tmp_path):
-    import vidbench.train_motion as TM
+    import vidbench.train.motion as TM
 
     seen = []
 
@@ -311,9 +311,9 @@ def test_paper_switches_video_response_and_memory_bank():
 
 
 def test_start_from_official_files(tiny, tmp_path):
-    from models.motion import MotionGenerator
-    from vidbench.checkpoint import load_official_weights
-    from vidbench.errors import BadInputError
+    from vidbench.models.motion import MotionGenerator
+    from vidbench.train.checkpoint import load_official_weights
+    from vidbench.utils.errors import BadInputError
 
     cfg = _cfg(tiny, 1)
     video, image = build_discriminators(cfg, torch.Generator().manual_seed(1))

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models import weights
-from models.weights import (MissingWeightsError, WeightSpec, WeightsMismatchError,
+from vidbench.models import weights
+from vidbench.models.weights import (MissingWeightsError, WeightSpec, WeightsMismatchError,
                             load_numpy_pickle)
 from vidbench.cli import main as cli_main
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 I3D_SHA = "af5c50f0df57cc48c82fb990ea903796e001d6f57fe33d9ad5c219db4fb5aebd"
 

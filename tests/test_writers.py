@@ -8,7 +8,7 @@ from PIL import Image, ImageSequence
 
 from vidbench.data.writers import (frame_grid, tile_clips, write_array, write_frames, write_grid,
                                    write_grid_video, write_video)
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 
 def random_clip(t=5, h=24, w=32, seed=0):

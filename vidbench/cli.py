@@ -2,7 +2,7 @@
 
 Each subcommand lives in a module of :mod:`vidbench.commands` with a ``register(subparsers)``
 function that adds its parser and sets ``func`` (a callable taking the parsed namespace and
-returning an exit code). User errors (:class:`vidbench.errors.VidbenchError`) are printed
+returning an exit code). User errors (:class:`vidbench.utils.errors.VidbenchError`) are printed
 without a traceback and exit with status 2; an unknown flag is an error (argparse's rule).
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import importlib
 import sys
 
 from vidbench import __version__
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 # Order here is the order in `vidbench --help`.
 COMMAND_MODULES = [

@@ -7,8 +7,8 @@ test can SIGKILL it at a known place. Nothing here changes what vidbench compute
 
 POINT is one of
 
-* ``train-sample``: ``vidbench.train_motion.generate`` (fake clips sampled in a step),
-* ``train-step``: ``vidbench.train_motion.video_d_loss`` (the D step in the middle of a step),
+* ``train-sample``: ``vidbench.train.motion.generate`` (fake clips sampled in a step),
+* ``train-step``: ``vidbench.train.motion.video_d_loss`` (the D step in the middle of a step),
 * ``extract``: one batch through the random-projection feature extractor,
 * ``write=REGEX``: an atomic write (``atomic_path``) whose final file name matches REGEX, after
   the temporary file is complete and before it is renamed into place,
@@ -76,23 +76,23 @@ class Faults:
 
 
 def install(faults: Faults, no_lock: bool, unreadable: list[str] | None) -> None:
-    import metrics.cache
-    import metrics.extractors
-    import vidbench.checkpoint
-    import vidbench.fileio
-    import vidbench.train_motion
+    import vidbench.metrics.cache
+    import vidbench.metrics.extractors
+    import vidbench.train.checkpoint
+    import vidbench.utils.fileio
+    import vidbench.train.motion
 
     for name in ("train-sample", "train-step"):
         if faults.armed(name):
             attr = {"train-sample": "generate", "train-step": "video_d_loss"}[name]
-            real = getattr(vidbench.train_motion, attr)
+            real = getattr(vidbench.train.motion, attr)
 
             def wrapped(*a, _real=real, _name=name, **k):
                 faults.hit(_name)
                 return _real(*a, **k)
-            setattr(vidbench.train_motion, attr, wrapped)
+            setattr(vidbench.train.motion, attr, wrapped)
     if faults.armed("extract"):
-        cls = metrics.extractors.RandomProjectionExtractor
+        cls = vidbench.metrics.extractors.RandomProjectionExtractor
         real_forward = cls._forward
 
         def forward(self, clips):
@@ -103,7 +103,7 @@ def install(faults: Faults, no_lock: bool, unreadable: list[str] | None) -> None
     if writes:
         point = writes[0]
         pattern = re.compile(point[len("write="):])
-        real_atomic = vidbench.fileio.atomic_path
+        real_atomic = vidbench.utils.fileio.atomic_path
 
         @contextlib.contextmanager
         def atomic_path(path):
@@ -111,10 +111,10 @@ def install(faults: Faults, no_lock: bool, unreadable: list[str] | None) -> None
                 yield tmp
                 if pattern.search(Path(path).name):
                     faults.hit(point, tmp=str(tmp), path=str(path))
-        for mod in (vidbench.fileio, vidbench.checkpoint, metrics.cache):
+        for mod in (vidbench.utils.fileio, vidbench.train.checkpoint, vidbench.metrics.cache):
             mod.atomic_path = atomic_path
     if no_lock:
-        metrics.cache._file_lock = lambda path: contextlib.nullcontext()
+        vidbench.metrics.cache._file_lock = lambda path: contextlib.nullcontext()
     if unreadable:
         targets = {os.path.abspath(p) for p in unreadable}
         real_open = builtins.open
@@ -127,7 +127,7 @@ def install(faults: Faults, no_lock: bool, unreadable: list[str] | None) -> None
 
 
 def append_results(faults: Faults, path: str, first: int, count: int) -> int:
-    from vidbench import results
+    from vidbench.evaluation import records as results
 
     real_write = os.write
 
@@ -159,7 +159,7 @@ def main() -> int:
         return append_results(faults, args[1], int(args[2]), int(args[3]))
 
     from fvd_helpers import TEST_PROTOCOL
-    from metrics.protocols import PROTOCOLS
+    from vidbench.metrics.protocols import PROTOCOLS
     from vidbench.cli import main as vidbench_main
 
     PROTOCOLS[TEST_PROTOCOL.name] = TEST_PROTOCOL

@@ -21,11 +21,11 @@ import pytest
 import torch
 
 from _motion_fixtures import make_tiny_setup
-from metrics.cache import StatsCache, make_key
-from metrics.stats import FeatureStats
-from vidbench import results as R
-from vidbench.checkpoint import LATEST, load_training_state, save_training_state
-from vidbench.errors import DiskFullError
+from vidbench.metrics.cache import StatsCache, make_key
+from vidbench.metrics.stats import FeatureStats
+from vidbench.evaluation import records as R
+from vidbench.train.checkpoint import LATEST, load_training_state, save_training_state
+from vidbench.utils.errors import DiskFullError
 
 PROV = {"timestamp": "2024-01-01T00:00:00+00:00", "git_commit": "abc", "git_dirty": False,
         "versions": {"torch": "x"}, "device": "cpu"}

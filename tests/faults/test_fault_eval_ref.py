@@ -14,9 +14,9 @@ import pytest
 
 from _faults import child_env, driver_cmd, kill_at, run, start, wait_for_marker
 from fvd_helpers import TEST_PROTOCOL, shapes
-from metrics.cache import read_stats_file
-from vidbench.evaluate import evaluate_fvd
-from vidbench.reference import list_references
+from vidbench.metrics.cache import read_stats_file
+from vidbench.evaluation.fvd import evaluate_fvd
+from vidbench.evaluation.reference import list_references
 
 KEY_NPZ = r"write=^[0-9a-f]{64}\.npz$"
 KEY_JSON = r"write=^[0-9a-f]{64}\.json$"

@@ -22,7 +22,7 @@ from _corpus import CORPUS, NON_ASCII_DIR, UNREADABLE, Bad, good_video, unreadab
 from _datafiles import rand_clip, write_frames
 from _faults import child_env, driver_cmd, run, vidbench_cmd
 from fvd_helpers import TEST_PROTOCOL, shapes
-from vidbench.errors import BadInputError
+from vidbench.utils.errors import BadInputError
 
 CASES = {c.name: c for c in CORPUS + UNREADABLE}
 REAL = shapes(2, n=8)
@@ -133,7 +133,7 @@ def test_skip_bad_array_items_are_listed(tmp_path):
 def test_skipped_videos_never_change_the_number(tmp_path):
     """FVD of a folder with bad videos under --skip-bad equals FVD of its good videos alone,
     and the record lists each skipped file with its reason."""
-    from vidbench.evaluate import evaluate_fvd
+    from vidbench.evaluation.fvd import evaluate_fvd
 
     mixed, alone = tmp_path / "mixed", tmp_path / "alone"
     mixed.mkdir()
@@ -190,10 +190,10 @@ def _damaged_model(root, poison: float):
     """A motion-generator export (tiny StyleGAN2 + PCA) with ``poison`` in its PCA-coefficient
     weights ``w`` (so every frame after the first is computed from it)."""
     from _motion_fixtures import make_tiny_setup
-    from models.motion import MotionGenerator
-    from vidbench.checkpoint import export_motion_generator
-    from vidbench.image_generator import load_image_generator
-    from vidbench.pca import load_pca
+    from vidbench.models.motion import MotionGenerator
+    from vidbench.train.checkpoint import export_motion_generator
+    from vidbench.train.image_generator import load_image_generator
+    from vidbench.train.pca import load_pca
 
     gen, pca_dir = make_tiny_setup(root, num_samples=200)
     pca = load_pca(pca_dir)
@@ -219,7 +219,7 @@ def test_nan_in_generated_frames_is_an_error_naming_the_model(tmp_path):
 
 def test_inf_in_generated_frames_is_not_a_saturated_pixel(tmp_path, monkeypatch):
     """An inf would become 255 under a plain clamp, a plausible but wrong pixel."""
-    from vidbench.sample import GeneratorSource, load_video_model
+    from vidbench.sample.generate import GeneratorSource, load_video_model
 
     model = load_video_model(_damaged_model(tmp_path, 0.0))
     render = type(model.image).render

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from _faults import child_env, driver_cmd, kill_at, run
-from vidbench import results as R
+from vidbench.evaluation import records as R
 
 
 def test_torn_results_line_is_never_data_and_the_rerun_is_not_duplicated(tmp_path):

@@ -13,7 +13,7 @@ import torch
 
 from _faults import child_env, kill_at, run, vidbench_cmd
 from _motion_fixtures import make_tiny_setup
-from vidbench.checkpoint import LATEST, load_training_state
+from vidbench.train.checkpoint import LATEST, load_training_state
 
 STEPS, EVERY = 8, 2
 CHECKPOINT_WRITE = r"write=^checkpoint-latest\.pt$"

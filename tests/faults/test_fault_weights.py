@@ -17,12 +17,12 @@ import pytest
 import torch
 
 from _faults import ROOT
-from models import weights as W
-from models.safe_pickle import load_numpy_pickle
-from models.state_io import read_state_dict
-from vidbench.checkpoint import load_training_state
-from vidbench.errors import BadInputError
-from vidbench.image_generator import load_image_generator
+from vidbench.models import weights as W
+from vidbench.models.safe_pickle import load_numpy_pickle
+from vidbench.models.state_io import read_state_dict
+from vidbench.train.checkpoint import load_training_state
+from vidbench.utils.errors import BadInputError
+from vidbench.train.image_generator import load_image_generator
 
 
 class WritesAFile:

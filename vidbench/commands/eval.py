@@ -47,7 +47,7 @@ def protocol_name(metric: str):
     """An argparse ``type`` accepting the protocol names of ``metric`` (checked when parsed,
     so building the parser loads no metric module)."""
     def check(text: str) -> str:
-        from metrics.protocols import metric_protocol_names
+        from vidbench.metrics.protocols import metric_protocol_names
 
         names = metric_protocol_names(metric)
         if text not in names:
@@ -65,7 +65,7 @@ def add_list_protocols(parser: argparse.ArgumentParser, metric: str) -> None:
 
 def context_kwargs(args: argparse.Namespace, device: str | None = None) -> dict[str, Any]:
     """The shared engine options of :func:`add_common_args` as library keyword arguments
-    (:class:`vidbench.evaluate_passes.EvalContext` fields)."""
+    (:class:`vidbench.evaluation.passes.EvalContext` fields)."""
     return {"seed": args.seed, "root": args.root, "skip_bad": args.skip_bad,
             "batch_size": args.batch_size, "num_workers": args.workers,
             "device": device or args.device, "progress": not args.no_progress}
@@ -129,7 +129,7 @@ def print_result(result: dict[str, Any], as_json: bool, line: str) -> None:
     for msg in result.get("warnings", []):
         print(f"vidbench: warning: {msg}", file=sys.stderr)
     if as_json:
-        from metrics.psnr_ssim import json_safe
+        from vidbench.metrics.psnr_ssim import json_safe
 
         print(json.dumps(json_safe(result), default=str, allow_nan=False))
     else:

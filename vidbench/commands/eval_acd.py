@@ -7,12 +7,12 @@ from vidbench.cli import add_command
 from vidbench.commands.eval import (add_common_args, add_list_protocols, context_kwargs,
                                     distributed_from_env, positive_int, print_result,
                                     protocol_name)
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 
 def run(args) -> int:
     if args.list_protocols:
-        from metrics.protocols import describe_metric_protocols
+        from vidbench.metrics.protocols import describe_metric_protocols
 
         print(describe_metric_protocols("acd"))
         return 0
@@ -20,13 +20,13 @@ def run(args) -> int:
         raise VidbenchError("eval acd needs --fake SRC (or --list-protocols)")
     kwargs = {"real_spec": args.real, "num_videos": args.num_videos}
     if args.dry_run:
-        from vidbench.evaluate_features import ACDJob
-        from vidbench.evaluate_passes import EvalContext
+        from vidbench.evaluation.jobs import ACDJob
+        from vidbench.evaluation.passes import EvalContext
 
         job = ACDJob(args.fake, args.protocol, EvalContext(**context_kwargs(args)), **kwargs)
         print(json.dumps(job.plan(), indent=None if args.json else 2, default=str))
         return 0
-    from vidbench.evaluate_features import evaluate_acd
+    from vidbench.evaluation.jobs import evaluate_acd
 
     with distributed_from_env(args.device) as device:
         result = evaluate_acd(args.fake, args.protocol, **kwargs, **context_kwargs(args, device))

@@ -11,7 +11,7 @@ from typing import Any
 from vidbench.cli import add_command
 from vidbench.commands.eval import (add_common_args, context_kwargs, distributed_from_env,
                                     positive_int, print_result)
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 
 def _value_text(r: dict[str, Any]) -> str:
@@ -55,15 +55,15 @@ def format_table(record: dict[str, Any]) -> str:
 
 def run(args) -> int:
     if args.list_protocols:
-        from metrics.protocols import describe_metric_protocols
+        from vidbench.metrics.protocols import describe_metric_protocols
 
         print(describe_metric_protocols("all"))
         return 0
     if not args.fake:
         raise VidbenchError("eval all needs --fake SRC (and --real SRC for FVD, PSNR/SSIM and "
                             "the real ACD row), or --list-protocols")
-    from metrics.frechet import FewSamplesWarning
-    from vidbench.evaluate_all import evaluate_all
+    from vidbench.metrics.frechet import FewSamplesWarning
+    from vidbench.evaluation.suite import evaluate_all
 
     counts = {k: getattr(args, k) for k in ("num_fake", "num_real", "num_samples", "num_runs",
                                             "num_videos", "num_frames")}

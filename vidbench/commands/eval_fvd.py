@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 import warnings
 
-from metrics.protocols import PROTOCOLS, describe_protocols
+from vidbench.metrics.protocols import PROTOCOLS, describe_protocols
 from vidbench.cli import add_command
 from vidbench.commands.eval import (add_common_args, distributed_from_env, positive_int,
                                     print_result)
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 
 def run(args) -> int:
@@ -20,13 +20,13 @@ def run(args) -> int:
     kwargs = dict(protocol=args.protocol, num_fake=args.num_fake, num_real=args.num_real,
                   seed=args.seed, root=args.root, skip_bad=args.skip_bad)
     if args.dry_run:
-        from vidbench.evaluate import plan_fvd
+        from vidbench.evaluation.fvd import plan_fvd
 
         plan = plan_fvd(args.fake, args.real, **kwargs)
         print(json.dumps(plan, indent=None if args.json else 2, default=str))
         return 0
-    from metrics.frechet import FewSamplesWarning
-    from vidbench.evaluate import evaluate_fvd
+    from vidbench.metrics.frechet import FewSamplesWarning
+    from vidbench.evaluation.fvd import evaluate_fvd
 
     with warnings.catch_warnings(), distributed_from_env(args.device) as device:
         warnings.simplefilter("ignore", FewSamplesWarning)  # reported via result["warnings"]

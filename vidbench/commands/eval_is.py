@@ -7,12 +7,12 @@ from vidbench.cli import add_command
 from vidbench.commands.eval import (add_common_args, add_list_protocols, context_kwargs,
                                     distributed_from_env, positive_int, print_result,
                                     protocol_name)
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 
 def run(args) -> int:
     if args.list_protocols:
-        from metrics.protocols import describe_metric_protocols
+        from vidbench.metrics.protocols import describe_metric_protocols
 
         print(describe_metric_protocols("is"))
         return 0
@@ -20,13 +20,13 @@ def run(args) -> int:
         raise VidbenchError("eval is needs --fake SRC (or --list-protocols)")
     counts = {"num_samples": args.num_samples, "num_runs": args.num_runs}
     if args.dry_run:
-        from vidbench.evaluate_features import ISJob
-        from vidbench.evaluate_passes import EvalContext
+        from vidbench.evaluation.jobs import ISJob
+        from vidbench.evaluation.passes import EvalContext
 
         job = ISJob(args.fake, args.protocol, EvalContext(**context_kwargs(args)), **counts)
         print(json.dumps(job.plan(), indent=None if args.json else 2, default=str))
         return 0
-    from vidbench.evaluate_features import evaluate_is
+    from vidbench.evaluation.jobs import evaluate_is
 
     with distributed_from_env(args.device) as device:
         result = evaluate_is(args.fake, args.protocol, **counts, **context_kwargs(args, device))

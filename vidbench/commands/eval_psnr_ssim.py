@@ -11,18 +11,18 @@ import math
 from vidbench.cli import add_command
 from vidbench.commands.eval import (add_common_args, add_list_protocols, context_kwargs,
                                     positive_int, print_result, protocol_name)
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 
 def run(args) -> int:
     if args.list_protocols:
-        from metrics.protocols import describe_metric_protocols
+        from vidbench.metrics.protocols import describe_metric_protocols
 
         print(describe_metric_protocols("psnr-ssim"))
         return 0
     if not args.pred or not args.real:
         raise VidbenchError("eval psnr-ssim needs --pred SRC and --real SRC (or --list-protocols)")
-    from vidbench.evaluate_psnr_ssim import evaluate_psnr_ssim
+    from vidbench.evaluation.psnr_ssim import evaluate_psnr_ssim
 
     result = evaluate_psnr_ssim(args.pred, args.real, args.preset, num_videos=args.num_videos,
                                 num_frames=args.num_frames, ffmpeg=args.ffmpeg,

@@ -8,8 +8,8 @@ from vidbench.commands.eval import non_negative_int, positive_int
 
 
 def run(args) -> int:
-    from vidbench.image_generator import load_image_generator
-    from vidbench.pca import compute_pca, default_pca_dir, save_pca
+    from vidbench.train.image_generator import load_image_generator
+    from vidbench.train.pca import compute_pca, default_pca_dir, save_pca
 
     loaded = load_image_generator(args.generator, size=args.size, device=args.device)
     result = compute_pca(loaded.adapter, args.num_samples, seed=args.seed,
@@ -23,8 +23,8 @@ def run(args) -> int:
                "latent_dim": int(result.components.shape[1]),
                "top10_var_ratio": [float(v) for v in result.var_ratio[:10]]}
     if args.preview:
-        from vidbench.pca import load_pca
-        from vidbench.pca_preview import pca_preview
+        from vidbench.train.pca import load_pca
+        from vidbench.sample.pca_preview import pca_preview
 
         basis = load_pca(meta_path.parent)           # the files just written, as G_M reads them
         info = pca_preview(loaded.adapter, basis.components, basis.stdev, basis.directory,

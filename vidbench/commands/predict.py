@@ -23,8 +23,8 @@ def _non_negative_float(text: str) -> float:
 
 
 def config_from_args(args):
-    from vidbench.inversion import InversionSettings
-    from vidbench.predict import PredictConfig
+    from vidbench.sample.inversion import InversionSettings
+    from vidbench.sample.predict import PredictConfig
 
     layers = tuple(s.strip() for s in args.vgg_layers.split(",")) if args.vgg_layers else None
     inv = InversionSettings(steps=args.steps, lr=args.lr, perceptual=args.perceptual,
@@ -40,8 +40,8 @@ def config_from_args(args):
 def run(args) -> int:
     from pathlib import Path
 
-    from metrics.psnr_ssim import json_safe
-    from vidbench.predict import predict_from_checkpoint
+    from vidbench.metrics.psnr_ssim import json_safe
+    from vidbench.sample.predict import predict_from_checkpoint
 
     config = config_from_args(args)
     manifest = predict_from_checkpoint(
@@ -50,7 +50,7 @@ def run(args) -> int:
         progress=not args.no_progress)
     if args.dtvnet_gt:
         from vidbench.data.sources import open_source
-        from vidbench.predict import ground_truth_for_baseline, write_clips
+        from vidbench.sample.predict import ground_truth_for_baseline, write_clips
 
         out = Path(args.out)
         gt = ground_truth_for_baseline("dtvnet", real=open_source(str(out / "real")))

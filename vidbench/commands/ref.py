@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from metrics.protocols import PROTOCOLS
+from vidbench.metrics.protocols import PROTOCOLS
 from vidbench.cli import add_command
 from vidbench.commands.eval import (add_common_args, distributed_from_env, is_main_process,
                                     positive_int)
@@ -21,7 +21,7 @@ def _print(record, as_json: bool, line: str) -> None:
 
 
 def run_compute(args) -> int:
-    from vidbench.reference import compute_reference
+    from vidbench.evaluation.reference import compute_reference
 
     with distributed_from_env(args.device) as device:
         rec = compute_reference(args.source, use_cache=not args.no_cache, out=args.out,
@@ -33,7 +33,7 @@ def run_compute(args) -> int:
 
 
 def run_export(args) -> int:
-    from vidbench.reference import export_reference
+    from vidbench.evaluation.reference import export_reference
 
     rec = export_reference(args.key_or_source, args.file, **_compute_kwargs(args))
     _print(rec, args.json, f"{rec['key']} -> {rec['out']} ({rec['num_items']} clips)")
@@ -41,7 +41,7 @@ def run_export(args) -> int:
 
 
 def run_import(args) -> int:
-    from vidbench.reference import import_reference
+    from vidbench.evaluation.reference import import_reference
 
     rec = import_reference(args.file)
     _print(rec, args.json, f"{rec['key']} {'imported' if rec['imported'] else 'already cached'}"
@@ -50,7 +50,7 @@ def run_import(args) -> int:
 
 
 def run_list(args) -> int:
-    from vidbench.reference import list_references
+    from vidbench.evaluation.reference import list_references
 
     entries = list_references()
     if args.json:

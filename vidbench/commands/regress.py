@@ -9,7 +9,7 @@ from vidbench.cli import add_command
 
 
 def run(args: argparse.Namespace) -> int:
-    from vidbench.regress import (DEFAULT_REFERENCE, PANEL, compare, compute_panel,
+    from vidbench.experiments.regress.check import (DEFAULT_REFERENCE, PANEL, compare, compute_panel,
                                   format_rows, read_reference, update_reference)
 
     if args.list:
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    from vidbench.regress import PANEL
+    from vidbench.experiments.regress.check import PANEL
 
     p = add_command(
         subparsers, "regress",

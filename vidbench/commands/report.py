@@ -12,7 +12,7 @@ MAX_PROBLEMS_SHOWN = 10
 
 
 def _runs(items: list[str] | None) -> dict[str, str]:
-    from vidbench.errors import VidbenchError
+    from vidbench.utils.errors import VidbenchError
 
     out: dict[str, str] = {}
     for item in items or []:
@@ -24,9 +24,9 @@ def _runs(items: list[str] | None) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vidbench.report import build_report
-    from vidbench.report_media import MediaOptions
-    from vidbench.results import read_many
+    from vidbench.report.site import build_report
+    from vidbench.report.media import MediaOptions
+    from vidbench.evaluation.records import read_many
 
     paths = args.results
     if paths is None:
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _screenshot(index, height: int | None) -> int:
-    from vidbench.report_browser import check_page, screenshot_page
+    from vidbench.report.browser import check_page, screenshot_page
 
     check = check_page(index)
     shot = screenshot_page(index, index.parent / "screenshot.png",
@@ -66,9 +66,9 @@ def _screenshot(index, height: int | None) -> int:
 
 
 def register(subparsers) -> None:
-    from vidbench.report import DEFAULT_OUT
-    from vidbench.report_media import MEDIA_FORMATS
-    from vidbench.tables import TABLES
+    from vidbench.report.site import DEFAULT_OUT
+    from vidbench.report.media import MEDIA_FORMATS
+    from vidbench.report.tables import TABLES
 
     p = add_command(
         subparsers, "report",

@@ -33,7 +33,7 @@ EXPERIMENTS = {
 
 
 def _pairs(items: list[str] | None, flag: str, default_key: str | None = None) -> dict[str, str]:
-    from vidbench.errors import VidbenchError
+    from vidbench.utils.errors import VidbenchError
 
     out: dict[str, str] = {}
     for item in items or []:
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from vidbench.experiments import run_experiment
     from vidbench.experiments.cells import parse_shard
 
-    from metrics.frechet import FewSamplesWarning
+    from vidbench.metrics.frechet import FewSamplesWarning
 
     quiet = args.json or args.dry_run
     with warnings.catch_warnings():

@@ -11,8 +11,8 @@ CONVENTIONS = ("round", "truncate-01")
 
 
 def run(args) -> int:
-    from vidbench.sample import load_video_model
-    from vidbench.sample_outputs import write_grids, write_samples
+    from vidbench.sample.generate import load_video_model
+    from vidbench.sample.outputs import write_grids, write_samples
 
     model = load_video_model(args.checkpoint, generator=args.generator, pca=args.pca,
                              residual_scale=args.residual_scale, device=args.device)

@@ -25,9 +25,9 @@ def save_dir(paths: list[str], given: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vidbench.fileio import atomic_write_text
-    from vidbench.results import read_many
-    from vidbench.tables import EXTENSIONS, build_table, get_table, list_tables, render
+    from vidbench.utils.fileio import atomic_write_text
+    from vidbench.evaluation.records import read_many
+    from vidbench.report.tables import EXTENSIONS, build_table, get_table, list_tables, render
 
     saved = None
     if args.name == "list":
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    from vidbench.tables import FORMATS, TABLES
+    from vidbench.report.tables import FORMATS, TABLES
 
     names = [n for spec in TABLES.values() for n in (spec.name, *spec.aliases)] + ["list"]
     p = add_command(

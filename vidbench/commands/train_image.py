@@ -9,7 +9,7 @@ from pathlib import Path
 from vidbench.cli import add_command
 from vidbench.commands.eval import (distributed_from_env, is_main_process, non_negative_int,
                                     positive_int)
-from vidbench.errors import BadInputError
+from vidbench.utils.errors import BadInputError
 
 
 # CLI flag -> config key; a flag left out keeps the preset's (or the resumed run's) value.
@@ -32,8 +32,8 @@ def _saved_config(out: Path) -> dict:
 def run(args) -> int:
     import torch
 
-    from vidbench.image_train_config import config_from_dict, preset
-    from vidbench.train_image import train_image
+    from vidbench.train.image_config import config_from_dict, preset
+    from vidbench.train.image import train_image
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -61,7 +61,7 @@ def run(args) -> int:
 
 def register(train_subparsers) -> None:
     from vidbench.data.resize import RESIZE_METHODS
-    from vidbench.image_train_config import PRESETS
+    from vidbench.train.image_config import PRESETS
 
     keep = argparse.SUPPRESS  # config flags: absent from args unless given
 

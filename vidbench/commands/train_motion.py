@@ -9,10 +9,10 @@ import os
 from vidbench.cli import add_command
 from vidbench.commands.eval import (distributed_from_env, is_main_process, non_negative_int,
                                     positive_int)
-from vidbench.config import (ABLATIONS, IMAGE_DISC_VARIANTS, MEMORY_BANKS, MODES, PRESETS,
+from vidbench.train.motion_config import (ABLATIONS, IMAGE_DISC_VARIANTS, MEMORY_BANKS, MODES, PRESETS,
                              VIDEO_RESPONSES, fill_defaults, load_config, resolve_config,
                              with_overrides)
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 
 def parse_set(text: str) -> tuple[str, object]:
@@ -40,7 +40,7 @@ def overrides_from_args(args) -> dict[str, object]:
     if pca:
         o["pca"] = _path(pca)
     elif generator and not args.resume:
-        from vidbench.pca import default_pca_dir
+        from vidbench.train.pca import default_pca_dir
 
         o["pca"] = default_pca_dir(generator)
     if dataset:
@@ -91,7 +91,7 @@ def run(args) -> int:
         torch.set_num_threads(args.threads)
     if cfg.deterministic and cfg.device.startswith("cuda"):
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    from vidbench.train_motion import train_motion
+    from vidbench.train.motion import train_motion
 
     with distributed_from_env(cfg.device) as device:
         cfg = dataclasses.replace(cfg, device=device)

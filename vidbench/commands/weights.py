@@ -1,6 +1,6 @@
 """`vidbench weights list|check|fetch|import`: manage the published weight files.
 
-Thin layer over :mod:`models.weights`; the files live in ``$VIDBENCH_HOME/weights``.
+Thin layer over :mod:`vidbench.models.weights`; the files live in ``$VIDBENCH_HOME/weights``.
 """
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from models import weights
+from vidbench.models import weights
 from vidbench.cli import add_command
 
 

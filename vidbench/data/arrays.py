@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from vidbench.data.video import Video, file_fingerprint, sha256_hex
 from vidbench.data.videofiles import check_regular_file
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 ARRAY_OPTIONS = ("layout", "range", "conv", "key")
 RANGE_CONVS = {(-1.0, 1.0): ("round", "truncate-01", "tgan"),

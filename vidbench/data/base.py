@@ -18,7 +18,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from vidbench.errors import BadInputError
+from vidbench.utils.errors import BadInputError
 
 
 def fingerprint_of(obj: Any) -> str:
@@ -121,7 +121,7 @@ def take_first(source: ClipSource, n: int | None) -> ClipSource:
     if n is None or n == len(source):
         return source
     if n > len(source):
-        from vidbench.errors import VidbenchError
+        from vidbench.utils.errors import VidbenchError
         raise VidbenchError(f"{source.name}: asked for {n} clips but the source has only {len(source)}")
     return SubsetSource(source, range(n))
 

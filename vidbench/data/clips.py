@@ -24,7 +24,7 @@ import numpy as np
 from vidbench.data.base import ClipSource, fingerprint_of
 from vidbench.data.readers import FrameReader
 from vidbench.data.video import Video
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 START_POLICIES = ("first", "centre", "random")
 
@@ -90,7 +90,7 @@ class VideoClipSource(ClipSource):
 
     ``skip_short`` (default: ``skip_bad``) lists videos too short for the spec in ``skipped``
     instead of raising. Damage that only decoding reveals (checked headers, broken pixels)
-    raises :class:`~vidbench.errors.BadInputError` from ``source[i]`` whatever ``skip_bad``
+    raises :class:`~vidbench.utils.errors.BadInputError` from ``source[i]`` whatever ``skip_bad``
     says, because clip indices are fixed once the source is open; open with ``deep=True``
     (``vidbench data inspect --verify``) to find it up front.
     """

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 CONVENTIONS = ("round", "truncate-01", "truncate-255", "tgan")
 

@@ -33,7 +33,7 @@ from vidbench.data.clips import ClipSpec, VideoClipSource
 from vidbench.data.naturalsort import natural_sorted
 from vidbench.data.readers import FrameReader
 from vidbench.data.scan import Scan, probe_many, scan_directory
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from vidbench.data.video import (ARRAY_EXTS, IMAGE_EXTS, VIDEO_EXTS, Video, file
                                  sha256_hex)
 from vidbench.data.videofiles import (DECORD_PADDING_BUG, check_video_file, ffmpeg_frames,
                                       first_line, open_decord, probe_video_file)
-from vidbench.errors import BadInputError
+from vidbench.utils.errors import BadInputError
 
 # Re-exported so that ``vidbench.data.readers`` is the one place to import reading from.
 __all__ = ["ARRAY_EXTS", "IMAGE_EXTS", "VIDEO_EXTS", "FrameReader", "Video", "check_image_tail",

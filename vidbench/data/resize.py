@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 Size = tuple[int, int]
 

@@ -8,7 +8,7 @@ videos and Sky Time-lapse's two-level ``sky_train/<id>/<id>_<k>/<frames>`` all w
 
 Every frame's header is checked when a source is opened (size, colour mode, readability and a
 truncated tail); decoding every pixel happens only with ``deep=True`` (``vidbench data inspect
---verify``). A bad input raises :class:`~vidbench.errors.BadInputError` naming the file, or with
+--verify``). A bad input raises :class:`~vidbench.utils.errors.BadInputError` naming the file, or with
 ``skip_bad`` is listed in ``skipped`` as ``(path, reason)``: nothing is dropped silently.
 
 Fingerprints (content, never absolute paths or times): a frame folder is the SHA-256 of every
@@ -30,7 +30,7 @@ from vidbench.data.naturalsort import natural_sorted, trailing_number
 from vidbench.data.readers import check_image_tail, image_to_rgb, mode_name
 from vidbench.data.video import IMAGE_EXTS, VIDEO_EXTS, Video, sha256_hex
 from vidbench.data.videofiles import check_regular_file, probe_video_file
-from vidbench.errors import BadInputError
+from vidbench.utils.errors import BadInputError
 
 
 @dataclass

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from vidbench.data.base import ClipSource, fingerprint_of
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 SHAPES_VERSION = 1
 SHAPE_KINDS = ("circle", "square", "triangle", "diamond", "cross", "star")

@@ -29,7 +29,7 @@ from vidbench.data.readers import FrameReader
 from vidbench.data.video import ARRAY_EXTS, IMAGE_EXTS, VIDEO_EXTS
 from vidbench.data.videofiles import probe_video_file
 from vidbench.data.scan import Scan, scan_directory, scan_zip
-from vidbench.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, VidbenchError
 
 _OPTIONS_AT = re.compile(r":(?=[A-Za-z_][A-Za-z0-9_-]*=)")
 
@@ -130,10 +130,10 @@ def open_source(spec: str, *, root: str | None = None, clip: ClipSpec | None = N
     damage that headers do not show).
     """
     if spec.startswith("baselines:"):
-        from baselines import open_baseline_spec  # baselines imports this module
+        from vidbench.baselines import open_baseline_spec  # baselines imports this module
         return open_baseline_spec(spec, root=root, clip=clip, skip_bad=skip_bad)
     head, options = parse_spec(spec)
-    from vidbench.sample import is_checkpoint_path, open_checkpoint_source  # sample imports data
+    from vidbench.sample.generate import is_checkpoint_path, open_checkpoint_source  # sample imports data
     if head.startswith("checkpoint:") or is_checkpoint_path(head):
         return apply_clip_spec(open_checkpoint_source(head, **options), clip)
     if head == "shapes" and not os.path.exists(head):

@@ -2,7 +2,7 @@
 
 Decoders may crash or hang on garbage, so before decord sees a file: empty files, wrong magic
 bytes (a renamed text file) and truncation visible in the container (an mp4 box or an AVI RIFF
-chunk running past the end of the file) are a :class:`~vidbench.errors.BadInputError` naming
+chunk running past the end of the file) are a :class:`~vidbench.utils.errors.BadInputError` naming
 the file. Decoder errors are caught and reported the same way.
 
 Decoding is decord's (``VideoReader.get_batch``, frame-accurate, rgb24). Where decord 0.6 fails
@@ -25,7 +25,7 @@ import subprocess
 import numpy as np
 
 from vidbench.data.video import Video, file_fingerprint
-from vidbench.errors import BadInputError
+from vidbench.utils.errors import BadInputError
 
 # decord 0.6 fails to copy frames whose rows it padded (some widths, e.g. 48 or 72 pixels).
 DECORD_PADDING_BUG = "DECORDArrayCopyFromTo"

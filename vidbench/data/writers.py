@@ -26,8 +26,8 @@ import numpy as np
 from PIL import Image
 
 from vidbench.data.base import check_clip
-from vidbench.errors import BadInputError, VidbenchError
-from vidbench.fileio import atomic_path
+from vidbench.utils.errors import BadInputError, VidbenchError
+from vidbench.utils.fileio import atomic_path
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".npy", ".png")
 PathLike = str | os.PathLike

@@ -5,7 +5,7 @@ them (``vidbench run ablation|benchmark|prediction|cross-domain|diversity``).
 * :mod:`vidbench.experiments.scales`: how big (``tiny`` on a CPU, ``paper``);
 * :mod:`vidbench.experiments.cells`: cells and their content keys, sharding;
 * :mod:`vidbench.experiments.artifacts`: image generator, PCA and motion runs, built or reused;
-* :mod:`vidbench.experiments.evaluation`: scoring a cell;
+* :mod:`vidbench.experiments.scoring`: scoring a cell;
 * :mod:`vidbench.experiments.diversity`: the motion-diversity metric (App. D);
 * :mod:`vidbench.experiments.runner`: :func:`run_experiment` and one function per experiment.
 """

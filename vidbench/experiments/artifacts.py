@@ -37,7 +37,7 @@ def locked(folder: Path) -> Iterator[None]:
 
 
 def _write_key(folder: Path, key: str, what: dict[str, Any]) -> None:
-    from vidbench.fileio import atomic_write_text
+    from vidbench.utils.fileio import atomic_write_text
 
     atomic_write_text(folder / KEY_FILE, json.dumps({"key": key, **what}, indent=1,
                                                     default=str) + "\n")
@@ -46,7 +46,7 @@ def _write_key(folder: Path, key: str, what: dict[str, Any]) -> None:
 def ensure_image(plan: ImagePlan, *, device: str = "cpu", progress: bool = True,
                  log: Callable[[str], None] = print) -> tuple[Path, bool]:
     """(generator file, reused?) of an image slot: the given file, or a trained run."""
-    from vidbench.train_image import CHECKPOINT, GENERATOR, GENERATOR_JSON, train_image
+    from vidbench.train.image import CHECKPOINT, GENERATOR, GENERATOR_JSON, train_image
 
     if plan.file is not None:
         return Path(plan.file), True
@@ -65,8 +65,8 @@ def ensure_image(plan: ImagePlan, *, device: str = "cpu", progress: bool = True,
 def ensure_pca(plan: PCAPlan, generator: Path, *, device: str = "cpu", progress: bool = True,
                log: Callable[[str], None] = print) -> tuple[Path, bool]:
     """(PCA folder, reused?) of ``generator``."""
-    from vidbench.image_generator import load_image_generator
-    from vidbench.pca import PCA_META, compute_pca, save_pca
+    from vidbench.train.image_generator import load_image_generator
+    from vidbench.train.pca import PCA_META, compute_pca, save_pca
 
     with locked(plan.dir):
         if (plan.dir / PCA_META).is_file():
@@ -83,9 +83,9 @@ def ensure_pca(plan: PCAPlan, generator: Path, *, device: str = "cpu", progress:
 def ensure_motion(cfg, run_dir: Path, key: str, *, progress: bool = True,
                   log: Callable[[str], None] = print) -> tuple[Path, bool]:
     """(motion run folder, reused?) for ``cfg`` (generator and PCA paths filled in)."""
-    from vidbench.checkpoint import LATEST
-    from vidbench.fileio import atomic_write_text
-    from vidbench.train_motion import train_motion
+    from vidbench.train.checkpoint import LATEST
+    from vidbench.utils.fileio import atomic_write_text
+    from vidbench.train.motion import train_motion
 
     with locked(run_dir):
         if (run_dir / MOTION_DONE).is_file():

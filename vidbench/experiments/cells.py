@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from vidbench.config import MotionTrainConfig, resolve_config
+from vidbench.train.motion_config import MotionTrainConfig, resolve_config
 from vidbench.data.base import fingerprint_of
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 from vidbench.experiments.scales import Scale
 from vidbench.experiments.specs import ExperimentSpec, MetricSpec, Row
 
@@ -132,8 +132,8 @@ def metric_counts(metric: MetricSpec, scale: Scale) -> dict[str, Any]:
 
 def _image_plan(slot: str, scale: Scale, image_spec: str, image_fp: str, root: str | None,
                 work: Path, given: Mapping[str, str]) -> ImagePlan:
-    from vidbench.image_generator import file_sha256
-    from vidbench.image_train_config import preset
+    from vidbench.train.image_generator import file_sha256
+    from vidbench.train.image_config import preset
 
     if slot in given:
         key = key_of("image-file", {"sha256": file_sha256(given[slot])})

@@ -7,7 +7,7 @@ last frame measures how far apart the motions end up (Full vs w/o L_mi). The pap
 were lost in extraction (DATA_AND_BASELINES.md §4), so this is vidbench's own metric,
 protocol ``last-frame-std``:
 
-* N videos share ``w_1`` of sample ``content`` (:func:`vidbench.sample.generate_videos`,
+* N videos share ``w_1`` of sample ``content`` (:func:`vidbench.sample.generate.generate_videos`,
   ``noise="none"``); video k takes the motion noise of sample ``k`` (k = 0 … N − 1);
 * frames become uint8 (``round``), then floats x/255 in [0, 1];
 * the value is the mean over pixels and channels of the per-pixel standard deviation over the
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 METRIC = "diversity"
 PROTOCOL = "last-frame-std"
@@ -49,11 +49,11 @@ def diversity_from_clips(clips: np.ndarray) -> dict[str, Any]:
 
 def motion_diversity(model, *, num_videos: int = 100, content: int = 0, seed: int = 0,
                      n_frames: int | None = None, progress: bool = True) -> dict[str, Any]:
-    """A result record of the metric for a :class:`vidbench.sample.VideoModel`."""
+    """A result record of the metric for a :class:`vidbench.sample.generate.VideoModel`."""
     from tqdm import tqdm
 
-    from vidbench.provenance import provenance
-    from vidbench.sample import generate_videos, to_clips
+    from vidbench.utils.provenance import provenance
+    from vidbench.sample.generate import generate_videos, to_clips
 
     if num_videos < 2:
         raise VidbenchError(f"motion diversity needs at least 2 videos, got {num_videos}")

@@ -3,8 +3,8 @@
 The flow of one cell (:mod:`vidbench.experiments.cells` for the keys): the image generator of
 its slot is trained or reused, its PCA basis computed or reused, the motion generator trained,
 resumed or reused, then every result line the cell still lacks is computed
-(:mod:`vidbench.experiments.evaluation`) and appended to the results store
-(:func:`vidbench.results.append_result`, atomic, one line per number). A result line is
+(:mod:`vidbench.experiments.scoring`) and appended to the results store
+(:func:`vidbench.evaluation.records.append_result`, atomic, one line per number). A result line is
 *done* when the store holds a line with its ``cell_key``; a metric that was skipped (missing
 weights) writes no line, is recorded with its reason in the report and in
 ``WORK/cells/<cell key>.json``, and is tried again next time. ``shard=(i, n)`` runs cells
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from vidbench import results as R
+from vidbench.evaluation import records as R
 from vidbench.experiments.cells import Cell, plan_cells, shard_cells
 from vidbench.experiments.scales import Scale, scale_with
 from vidbench.experiments.specs import experiment_spec
@@ -31,7 +31,7 @@ def default_results(experiment: str) -> Path:
 
 
 def default_work() -> Path:
-    from vidbench.paths import home
+    from vidbench.utils.paths import home
 
     return home() / "runs"
 
@@ -51,8 +51,8 @@ def write_cell_status(work: Path, cell: Cell, entry: dict[str, Any]) -> Path:
     import json
 
     from vidbench.experiments.cells import KEY_CHARS
-    from vidbench.fileio import atomic_write_text
-    from vidbench.provenance import provenance
+    from vidbench.utils.fileio import atomic_write_text
+    from vidbench.utils.provenance import provenance
 
     path = work / "cells" / f"{cell.key[:KEY_CHARS]}.json"
     atomic_write_text(path, json.dumps({"key": cell.key, **entry, **provenance()}, indent=1,
@@ -63,10 +63,10 @@ def write_cell_status(work: Path, cell: Cell, entry: dict[str, Any]) -> Path:
 def _real_cache_key(cell: Cell, protocol: str, scale: Scale, root: str | None) -> str:
     """The FVD reference-statistics cache key of the cell's real clips (``"unavailable: …"``
     when it cannot be formed, e.g. the I3D weights are missing)."""
-    from metrics.extractors import build_extractor
-    from metrics.protocols import get_protocol
-    from vidbench.errors import VidbenchError
-    from vidbench.evaluate import _key_seed, open_drawn_source, reference_key, select_clips
+    from vidbench.metrics.extractors import build_extractor
+    from vidbench.metrics.protocols import get_protocol
+    from vidbench.utils.errors import VidbenchError
+    from vidbench.evaluation.fvd import _key_seed, open_drawn_source, reference_key, select_clips
 
     try:
         proto = get_protocol(protocol)
@@ -83,8 +83,8 @@ def describe_cell(cell: Cell, done: set[str], shard: int, scale: Scale,
                   root: str | None) -> dict[str, Any]:
     """What the dry run prints for one cell."""
     from vidbench.experiments.artifacts import MOTION_DONE
-    from vidbench.pca import PCA_META
-    from vidbench.train_image import GENERATOR_JSON
+    from vidbench.train.pca import PCA_META
+    from vidbench.train.image import GENERATOR_JSON
 
     out: dict[str, Any] = {
         "cell": cell.id, "key": cell.key, "shard": shard, "row": cell.row.key,
@@ -114,7 +114,7 @@ def describe_cell(cell: Cell, done: set[str], shard: int, scale: Scale,
 def _build(cell: Cell, *, device: str, progress: bool, log: Callable[[str], None]
            ) -> dict[str, Any]:
     """Image generator, PCA and motion run of a trained cell; what was reused."""
-    from vidbench.config import with_overrides
+    from vidbench.train.motion_config import with_overrides
     from vidbench.experiments.artifacts import ensure_image, ensure_motion, ensure_pca
 
     generator, image_reused = ensure_image(cell.image, device=device, progress=progress, log=log)
@@ -200,7 +200,7 @@ def run_experiment(
         log(f"{cell.id}: {len(todo)} result(s) to compute")
         built = _build(cell, device=device, progress=progress, log=log) \
             if cell.row.kind == "train" else {}
-        from vidbench.experiments.evaluation import evaluate_cell
+        from vidbench.experiments.scoring import evaluate_cell
 
         for plan, rec in evaluate_cell(cell, todo, scale, work=work, root=root, device=device,
                                        progress=progress):

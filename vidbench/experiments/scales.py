@@ -1,7 +1,7 @@
 """How big an experiment runs: the ``tiny`` (CPU, ``shapes``) and ``paper`` scales, as data.
 
-A :class:`Scale` fixes the training presets (:data:`vidbench.config.PRESETS`,
-:data:`vidbench.image_train_config.PRESETS`), the image-generator size of each slot, the PCA
+A :class:`Scale` fixes the training presets (:data:`vidbench.train.motion_config.PRESETS`,
+:data:`vidbench.train.image_config.PRESETS`), the image-generator size of each slot, the PCA
 sample count, the data set spec behind a data set name, and the evaluation counts. ``None``
 counts mean "the protocol's own" (``paper``); the ``tiny`` counts are small and every one that
 differs from its protocol is stored in the result's ``overrides`` and marked in the tables.
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 MAPPING_FIELDS = ("motion", "image", "predict", "inversion")
 
@@ -29,8 +29,8 @@ def _frozen(d: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
 @dataclass(frozen=True)
 class Scale:
     name: str
-    motion_preset: str                           # vidbench.config preset
-    image_preset: str                            # vidbench.image_train_config preset
+    motion_preset: str                           # vidbench.train.motion_config preset
+    image_preset: str                            # vidbench.train.image_config preset
     image_sizes: Mapping[str, int]               # slot -> G_I resolution
     slot_motion: Mapping[str, Mapping[str, Any]] = field(default_factory=_frozen)
     motion: Mapping[str, Any] = field(default_factory=_frozen)     # motion-config overrides

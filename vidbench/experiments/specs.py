@@ -4,7 +4,7 @@ Reference: Tian et al., ICLR 2021 (arXiv 2104.15069), Tab. 2 (UCF-101 IS/FVD; Fa
 FVD/ACD with a ground-truth row), Tab. 3 (Sky Time-lapse FVD; prediction PSNR/SSIM with the
 inversion upper bound Up-B), Tab. 5 (UCF-101 ablations; the (FFHQ, VoxCeleb) cross-domain ACD
 ablation) and App. D (motion diversity, Full vs w/o L_mi). Numbers as printed live in
-:mod:`baselines.reported`; rows here use the same row keys so that :mod:`vidbench.tables`
+:mod:`vidbench.baselines.reported`; rows here use the same row keys so that :mod:`vidbench.report.tables`
 puts measured and reported numbers side by side.
 
 An :class:`ExperimentSpec` says *what* is measured; a :class:`Scale` (``tiny`` or ``paper``)
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from vidbench.errors import VidbenchError
+from vidbench.utils.errors import VidbenchError
 
 ROW_KINDS = ("train", "gt", "source")
 TASKS = ("generate", "predict", "diversity")
@@ -40,10 +40,10 @@ def _frozen(d: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
 class Row:
     """One table row: a trained variant, the ground truth, or given clips (a baseline)."""
 
-    key: str                               # results-store row name (baselines.reported row_key)
+    key: str                               # results-store row name (vidbench.baselines.reported row_key)
     label: str                             # as the paper prints it
     kind: str = "train"                    # train | gt | source
-    ablations: tuple[str, ...] = ()        # vidbench.config.ABLATIONS switches
+    ablations: tuple[str, ...] = ()        # vidbench.train.motion_config.ABLATIONS switches
     overrides: Mapping[str, Any] = field(default_factory=_frozen)  # dotted motion-config keys
     image: str = "high"                    # image-generator slot (Scale.image_sizes)
     source: str | None = None              # kind "source": the clip source spec
@@ -73,7 +73,7 @@ class ExperimentSpec:
 
     name: str                              # results-store ``experiment`` (a table family)
     title: str
-    table: str                             # vidbench.tables name that renders it
+    table: str                             # vidbench.report.tables name that renders it
     row_field: str                         # "variant" or "method"
     rows: tuple[Row, ...]
     metrics: tuple[MetricSpec, ...]
