@@ -53,9 +53,9 @@ def clip_counts() -> tuple[int, ...]:
 @pytest.fixture(scope="module")
 def prepared_batch() -> torch.Tensor:
     """float32 [16, 3, 16, 224, 224]: 16 real clips as the command prepares them for I3D."""
-    from vidbench.metrics.extractors import build_extractor
+    from vidbench.metrics.registry import build_extractor
     from vidbench.metrics.protocols import get_protocol
-    from vidbench.evaluation.fvd import open_drawn_source
+    from vidbench.evaluation.draws import open_drawn_source
 
     proto = get_protocol(PROTOCOL)
     source = open_drawn_source(f"shapes:seed=2,num_videos={BATCH},resolution={RESOLUTION},"

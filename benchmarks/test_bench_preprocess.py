@@ -44,7 +44,7 @@ def test_area_upscale_shortcut(pedantic_with_peers, record_figure):
 def test_i3d_preprocess(pedantic_with_peers, record_figure):
     import torch
 
-    from vidbench.metrics.extractors import build_extractor
+    from vidbench.metrics.registry import build_extractor
     from vidbench.metrics.protocols import get_protocol
 
     proto = get_protocol("mocogan-hd")

@@ -15,14 +15,13 @@ saved at that size would be.
 weights: it exercises the engine (invariance tests, data-pipeline throughput) and is not a
 metric.
 
-:data:`EXTRACTORS` also names the C3D of the video IS (``c3d-ucf101``,
-:mod:`vidbench.metrics.c3d_extractor`) and the face embedder of ACD (``facenet-vggface2``,
-:mod:`vidbench.metrics.face_extractor`); those modules subclass :class:`Extractor`, so they are imported
-only when built.
+The C3D of the video IS (:mod:`vidbench.metrics.c3d_extractor`) and the face embedder of ACD
+(:mod:`vidbench.metrics.face_extractor`) subclass :class:`Extractor`; every extractor is built
+by name through :mod:`vidbench.metrics.registry`.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -192,32 +191,3 @@ class RandomProjectionExtractor(Extractor):
         x = clips.to(self.device).permute(0, 4, 1, 2, 3).to(self.dtype) / 255.0
         pooled = torch.nn.functional.adaptive_avg_pool3d(x, self.pool).flatten(1)
         return torch.tanh((pooled - 0.5) @ self.weight.to(self.device) * 2.0)
-
-
-def _c3d_ucf101(**kwargs: Any) -> Extractor:
-    """:class:`vidbench.metrics.c3d_extractor.C3DExtractor` (imported here: that module imports this one)."""
-    from vidbench.metrics.c3d_extractor import C3DExtractor
-
-    return C3DExtractor(**kwargs)
-
-
-def _facenet_vggface2(**kwargs: Any) -> Extractor:
-    """:class:`vidbench.metrics.face_extractor.FaceExtractor` (imported here, as above)."""
-    from vidbench.metrics.face_extractor import FaceExtractor
-
-    return FaceExtractor(**kwargs)
-
-
-EXTRACTORS: dict[str, Callable[..., Extractor]] = {
-    "i3d": I3DExtractor,                      # FVD
-    "c3d-ucf101": _c3d_ucf101,                # video IS: mode, weights_path, mean_path
-    "facenet-vggface2": _facenet_vggface2,    # ACD: mode, num_frames, weights_path
-    "random-projection": RandomProjectionExtractor,
-}
-
-
-def build_extractor(name: str, **kwargs: Any) -> Extractor:
-    """A registered extractor by name; an unknown name lists the known ones."""
-    if name not in EXTRACTORS:
-        raise VidbenchError(f"unknown extractor {name!r}; known: {', '.join(sorted(EXTRACTORS))}")
-    return EXTRACTORS[name](**kwargs)

@@ -103,6 +103,21 @@ class FeatureStats:
         self._require_items()
         return np.concatenate(self._all, axis=0)
 
+    def prefix(self, num: int) -> FeatureStats:
+        """The statistics of the first ``num`` rows (only with ``capture_all``), accumulated
+        batch by batch as they were appended, so they equal a pass over exactly those rows
+        with the same batches."""
+        if not self.capture_all:
+            raise ValueError("features were not captured (use capture_all=True)")
+        if not 1 <= num <= self.num_items:
+            raise ValueError(f"prefix of {num} rows asked of {self.num_items}")
+        out = FeatureStats(self.dim, capture_all=True)
+        for part in self._all:
+            if out.num_items == num:
+                break
+            out.append(part[:num - out.num_items])
+        return out
+
     def merge(self, other: FeatureStats) -> FeatureStats:
         """A new accumulator holding ``self`` then ``other``."""
         if self.dim is not None and other.dim is not None and self.dim != other.dim:

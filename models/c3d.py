@@ -46,6 +46,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vidbench.models.safe_pickle import read_npz
+from vidbench.models.weights import weight_path
 from vidbench.utils.errors import BadInputError, VidbenchError
 
 NUM_CLASSES = 101
@@ -193,17 +195,6 @@ def c3d_layout(model: C3D) -> dict[str, tuple[str, tuple[int, ...]]]:
     return layout
 
 
-def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Every array of an ``.npz`` (no pickles)."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    except FileNotFoundError:
-        raise BadInputError(path, "file not found") from None
-    except (OSError, ValueError) as exc:
-        raise BadInputError(path, f"not a readable npz file: {exc}") from None
-
-
 def c3d_state_dict(arrays: dict[str, np.ndarray], model: C3D,
                    source: str = "<npz>") -> dict[str, torch.Tensor]:
     """Map Chainer's ``conv1a/W`` ... ``fc8/b`` onto ``model``, strictly."""
@@ -253,8 +244,6 @@ def load_c3d(path: str | os.PathLike | None = None, mean_path: str | os.PathLike
     ``c3d-mean`` (TGANv2's ``mean2.npz``) or, for ``mode="tgan-v1"``, ``c3d-mean-tgan-v1``.
     """
     _check_mode(mode)
-    from vidbench.models.weights import weight_path
-
     path = weight_path("c3d") if path is None else Path(path)
     if mean_path is None:
         mean_path = weight_path("c3d-mean-tgan-v1" if mode == "tgan-v1" else "c3d-mean")

@@ -104,3 +104,14 @@ def load_numpy_pickle(path: str | os.PathLike) -> Any:
             from None
     _check_plain(obj, str(path))
     return obj
+
+
+def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` (no pickles)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except FileNotFoundError:
+        raise BadInputError(path, "file not found") from None
+    except (OSError, ValueError) as exc:
+        raise BadInputError(path, f"not a readable npz file: {exc}") from None

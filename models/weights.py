@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
-from vidbench.models.safe_pickle import load_numpy_pickle
+from vidbench.models.safe_pickle import load_numpy_pickle, read_npz
 from vidbench.utils.errors import BadInputError, MissingWeightsError, VidbenchError
 from vidbench.utils.fileio import atomic_path
 from vidbench.utils.paths import weights_dir
@@ -76,13 +76,6 @@ _TGAN2_RELEASE = "https://github.com/rezoo/tgan2/releases/download/v1.0/"
 _TGAN1_MEAN_URL = "https://github.com/pfnet-research/tgan/releases/download/v1.0.0/mean2.npz"
 
 
-def read_npz_arrays(path: Path) -> dict[str, Any]:
-    """Every array of a Chainer/NumPy ``.npz`` (no pickles): :func:`vidbench.models.c3d.read_npz`."""
-    from vidbench.models.c3d import read_npz
-
-    return read_npz(path)
-
-
 def read_torch_state_dict(path: Path) -> dict[str, Any]:
     """A torch ``state_dict`` read with ``torch.load(weights_only=True)`` (no pickled code)."""
     import torch
@@ -108,17 +101,17 @@ REGISTRY: dict[str, WeightSpec] = {spec.name: spec for spec in (
     WeightSpec(
         name="c3d", filename="conv3d_deepnetA_ucf.npz", size=None, sha256=None,
         source=_TGAN2_RELEASE + "conv3d_deepnetA_ucf.npz (TGANv2's Chainer C3D, UCF-101)",
-        reader=read_npz_arrays),
+        reader=read_npz),
     WeightSpec(
         name="c3d-mean", filename="mean2.npz", size=None, sha256=None,
         source=_TGAN2_RELEASE + "mean2.npz (mean clip of the TGANv2 C3D)",
-        reader=read_npz_arrays),
+        reader=read_npz),
     WeightSpec(
         # Published as mean2.npz like TGANv2's file, so it is kept under its own name.
         name="c3d-mean-tgan-v1", filename="tgan-v1-mean2.npz", size=None, sha256=None,
         source=_TGAN1_MEAN_URL + " (TGAN v1 mean clip; its 'mean' array reshapes to "
                "(3, 1, 16, 128, 171))",
-        reader=read_npz_arrays),
+        reader=read_npz),
     WeightSpec(
         name="vggface2", filename="20180402-114759-vggface2.pt", size=None, sha256=None,
         source="https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/"
@@ -317,5 +310,5 @@ def _extract_member(spec: WeightSpec, archive: Path) -> Path:
 __all__ = [
     "WeightSpec", "REGISTRY", "WeightsMismatchError", "get_spec", "weight_path", "sha256_file",
     "check", "list_weights", "import_file", "fetch", "load_numpy_pickle", "read_weights",
-    "read_npz_arrays", "read_torch_state_dict",
+    "read_torch_state_dict",
 ]

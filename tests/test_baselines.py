@@ -314,7 +314,7 @@ def test_every_reported_entry_has_provenance():
 def test_open_source_accepts_baseline_specs(tmp_path):
     """`--fake baselines:tganv2:PATH` goes through the ordinary source opener."""
     import numpy as np
-    from vidbench.data.sources import open_source
+    from vidbench.evaluation.sources import open_any_source as open_source
 
     x = np.linspace(-1, 1, 2 * 3 * 4 * 8 * 8, dtype=np.float32).reshape(2, 3, 4, 8, 8)
     np.save(tmp_path / "samples.npy", x)

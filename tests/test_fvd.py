@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from vidbench.metrics.extractors import EXTRACTORS, I3DExtractor, build_extractor
+from vidbench.metrics.extractors import I3DExtractor
+from vidbench.metrics.registry import EXTRACTORS, build_extractor
 from vidbench.metrics.frechet import FewSamplesWarning, frechet_distance
 from vidbench.metrics.fvd import compute_fvd
 from vidbench.metrics.protocols import PROTOCOLS, describe_protocols, get_protocol

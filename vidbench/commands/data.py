@@ -38,8 +38,8 @@ def register(subparsers) -> None:
 
 def run_inspect(args) -> int:
     from vidbench.data.inspect import format_report, inspect_source
-    from vidbench.data.sources import open_source
-    source = open_source(args.source, root=args.root, skip_bad=args.skip_bad,
+    from vidbench.evaluation.sources import open_any_source
+    source = open_any_source(args.source, root=args.root, skip_bad=args.skip_bad,
                          convert_rgb=args.convert_rgb, deep=args.verify)
     report = inspect_source(source)
     print(json.dumps(report) if args.json else format_report(report))

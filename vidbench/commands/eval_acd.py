@@ -20,13 +20,13 @@ def run(args) -> int:
         raise VidbenchError("eval acd needs --fake SRC (or --list-protocols)")
     kwargs = {"real_spec": args.real, "num_videos": args.num_videos}
     if args.dry_run:
-        from vidbench.evaluation.jobs import ACDJob
+        from vidbench.evaluation.is_acd import ACDJob
         from vidbench.evaluation.passes import EvalContext
 
         job = ACDJob(args.fake, args.protocol, EvalContext(**context_kwargs(args)), **kwargs)
         print(json.dumps(job.plan(), indent=None if args.json else 2, default=str))
         return 0
-    from vidbench.evaluation.jobs import evaluate_acd
+    from vidbench.evaluation.is_acd import evaluate_acd
 
     with distributed_from_env(args.device) as device:
         result = evaluate_acd(args.fake, args.protocol, **kwargs, **context_kwargs(args, device))

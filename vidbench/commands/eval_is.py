@@ -20,13 +20,13 @@ def run(args) -> int:
         raise VidbenchError("eval is needs --fake SRC (or --list-protocols)")
     counts = {"num_samples": args.num_samples, "num_runs": args.num_runs}
     if args.dry_run:
-        from vidbench.evaluation.jobs import ISJob
+        from vidbench.evaluation.is_acd import ISJob
         from vidbench.evaluation.passes import EvalContext
 
         job = ISJob(args.fake, args.protocol, EvalContext(**context_kwargs(args)), **counts)
         print(json.dumps(job.plan(), indent=None if args.json else 2, default=str))
         return 0
-    from vidbench.evaluation.jobs import evaluate_is
+    from vidbench.evaluation.is_acd import evaluate_is
 
     with distributed_from_env(args.device) as device:
         result = evaluate_is(args.fake, args.protocol, **counts, **context_kwargs(args, device))

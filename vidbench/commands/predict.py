@@ -49,11 +49,11 @@ def run(args) -> int:
         pca=args.pca, device=args.device, skip_bad=args.skip_bad, overwrite=args.overwrite,
         progress=not args.no_progress)
     if args.dtvnet_gt:
-        from vidbench.data.sources import open_source
+        from vidbench.evaluation.sources import open_any_source
         from vidbench.sample.predict import ground_truth_for_baseline, write_clips
 
         out = Path(args.out)
-        gt = ground_truth_for_baseline("dtvnet", real=open_source(str(out / "real")))
+        gt = ground_truth_for_baseline("dtvnet", real=open_any_source(str(out / "real")))
         write_clips(gt, out / "real_dtvnet", overwrite=True)
     if args.json:
         print(json.dumps(json_safe(manifest)))

@@ -29,7 +29,7 @@ from typing import Any, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from vidbench.data.video import Video, file_fingerprint, sha256_hex
+from vidbench.data.video import Scan, Video, file_fingerprint, sha256_hex
 from vidbench.data.videofiles import check_regular_file
 from vidbench.utils.errors import BadInputError, VidbenchError
 
@@ -167,7 +167,6 @@ def _layout_hint(arr: np.ndarray, name: str) -> str:
 def scan_array(path: str, spec: ArraySpec, *, skip_bad: bool = False,
                convert_rgb: bool = False):
     """Describe every video in an array file; value checks run over the whole array once."""
-    from vidbench.data.scan import Scan
     path = os.path.abspath(path)
     name = os.path.basename(path)
     if check_regular_file(path) == 0:

@@ -32,7 +32,8 @@ from typing import Any, Callable
 from vidbench.data.clips import ClipSpec, VideoClipSource
 from vidbench.data.naturalsort import natural_sorted
 from vidbench.data.readers import FrameReader
-from vidbench.data.scan import Scan, probe_many, scan_directory
+from vidbench.data.scan import probe_many, scan_directory
+from vidbench.data.video import Scan
 from vidbench.utils.errors import VidbenchError
 
 

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from vidbench.data.arrays import open_array
 from vidbench.data.video import (ARRAY_EXTS, IMAGE_EXTS, VIDEO_EXTS, Video, file_fingerprint,
                                  sha256_hex)
 from vidbench.data.videofiles import (DECORD_PADDING_BUG, check_video_file, ffmpeg_frames,
@@ -185,7 +186,6 @@ class FrameReader:
         return np.stack(out)
 
     def _read_array(self, video: Video, idx: list[int]) -> np.ndarray:
-        from vidbench.data.arrays import open_array
         spec = self.array_spec
         arr = self._cached(("array", video.path, spec), lambda: open_array(video.path, spec))
         return spec.video_frames(arr, video.item, idx, video.where(), self.convert_rgb)

@@ -21,35 +21,15 @@ from __future__ import annotations
 
 import os
 import zipfile
-from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Iterable
 
 from tqdm import tqdm
 
 from vidbench.data.naturalsort import natural_sorted, trailing_number
 from vidbench.data.readers import check_image_tail, image_to_rgb, mode_name
-from vidbench.data.video import IMAGE_EXTS, VIDEO_EXTS, Video, sha256_hex
+from vidbench.data.video import IMAGE_EXTS, VIDEO_EXTS, Scan, Video, sha256_hex
 from vidbench.data.videofiles import check_regular_file, probe_video_file
 from vidbench.utils.errors import BadInputError
-
-
-@dataclass
-class Scan:
-    """Videos found under a root, what was skipped (with reasons) and counts for reports."""
-
-    videos: list[Video] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    info: dict = field(default_factory=lambda: {"dirs_without_media": 0, "ignored_files": 0,
-                                                "videos_with_frame_gaps": 0})
-
-    def attempt(self, skip_bad: bool, fn: Callable[[], Video]) -> None:
-        """Run ``fn``; keep its video, or record its BadInputError when ``skip_bad``."""
-        try:
-            self.videos.append(fn())
-        except BadInputError as exc:
-            if not skip_bad:
-                raise
-            self.skipped.append((exc.path, exc.reason))
 
 
 def _is_hidden(name: str) -> bool:

@@ -1,6 +1,7 @@
 """Opening any source of videos from one string: a path, a data set name, or ``shapes``.
 
-``open_source(spec)`` accepts
+``open_source(spec)`` accepts the sources of the data layer (baselines' outputs and generator
+checkpoints are opened one layer up, by :func:`vidbench.evaluation.sources.open_any_source`):
 
 * a path: a video file (.mp4 .avi .webm .mkv .mov .gif), a folder (video files and/or frame
   folders, walked recursively), a zip of frame folders, or an array file (.npy/.npz) with its
@@ -28,7 +29,8 @@ from vidbench.data.datasets import DATASETS, open_dataset
 from vidbench.data.readers import FrameReader
 from vidbench.data.video import ARRAY_EXTS, IMAGE_EXTS, VIDEO_EXTS
 from vidbench.data.videofiles import probe_video_file
-from vidbench.data.scan import Scan, scan_directory, scan_zip
+from vidbench.data.scan import scan_directory, scan_zip
+from vidbench.data.video import Scan
 from vidbench.utils.errors import BadInputError, VidbenchError
 
 _OPTIONS_AT = re.compile(r":(?=[A-Za-z_][A-Za-z0-9_-]*=)")
@@ -129,13 +131,7 @@ def open_source(spec: str, *, root: str | None = None, clip: ClipSpec | None = N
     frames instead of rejecting them; ``deep`` decodes every frame while opening (slow; finds
     damage that headers do not show).
     """
-    if spec.startswith("baselines:"):
-        from vidbench.baselines import open_baseline_spec  # baselines imports this module
-        return open_baseline_spec(spec, root=root, clip=clip, skip_bad=skip_bad)
     head, options = parse_spec(spec)
-    from vidbench.sample.generate import is_checkpoint_path, open_checkpoint_source  # sample imports data
-    if head.startswith("checkpoint:") or is_checkpoint_path(head):
-        return apply_clip_spec(open_checkpoint_source(head, **options), clip)
     if head == "shapes" and not os.path.exists(head):
         return apply_clip_spec(_open_shapes(options), clip)
     if head in DATASETS and not os.path.exists(head):

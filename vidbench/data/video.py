@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
+
+from vidbench.utils.errors import BadInputError
 
 VIDEO_EXTS = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".gif")
 IMAGE_EXTS = (".png", ".jpg", ".jpeg")
@@ -73,3 +76,22 @@ def file_fingerprint(path: str, rel_name: str) -> str:
         fh.seek(size - EDGE_BYTES)
         tail = fh.read(EDGE_BYTES)
     return sha256_hex("edges-v1", rel_name, str(size), head, tail)
+
+
+@dataclass
+class Scan:
+    """Videos found under a root, what was skipped (with reasons) and counts for reports."""
+
+    videos: list[Video] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    info: dict = field(default_factory=lambda: {"dirs_without_media": 0, "ignored_files": 0,
+                                                "videos_with_frame_gaps": 0})
+
+    def attempt(self, skip_bad: bool, fn: Callable[[], Video]) -> None:
+        """Run ``fn``; keep its video, or record its BadInputError when ``skip_bad``."""
+        try:
+            self.videos.append(fn())
+        except BadInputError as exc:
+            if not skip_bad:
+                raise
+            self.skipped.append((exc.path, exc.reason))

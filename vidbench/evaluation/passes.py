@@ -1,18 +1,18 @@
 """Extract once, derive many: the shared feature passes of one evaluation.
 
 A metric asks for features with a :class:`Request`: the first ``num`` clips of a drawn source
-through one extractor. :func:`run_passes` groups the requests by (source fingerprint,
-extractor contract, which includes the weights' sha256 and the preprocessing) and runs the
-feature engine (:func:`vidbench.metrics.stats.compute_feature_stats`, capturing every feature row) ONCE
-per group, over the largest ``num`` asked; each request then gets the first ``num`` rows. So
-two metrics that need the same extractor on the same clips (e.g. ACD under both pairs
-readings, or IS under two protocols with the same C3D input mode) decode and embed the clips
+through one extractor, as feature rows (IS, ACD) or as float64 running statistics (FVD).
+:func:`run_passes` groups the requests by (source fingerprint, extractor contract, which
+includes the weights' sha256 and the preprocessing) and runs the one feature engine,
+:func:`vidbench.metrics.stats.compute_feature_stats`, ONCE per group over the largest ``num``
+asked. So two metrics that need the same extractor on the same clips decode and embed them
 once, and ``vidbench eval all`` runs one pass per extractor and side. Selections are prefixes
-("first N clips"), so the rows of a request equal those of a pass over exactly its clips.
+("first N clips"). A statistics request over a whole pass gets the pass's streamed sums; one
+over a prefix gets sums replayed from the pass's per-batch rows, in the same batch order.
 
 :class:`EvalContext` holds the options every metric of an evaluation shares (seed, data
 root, engine settings) and opens each (source, clip draw) once; :func:`run_jobs` runs the
-passes of a list of metric jobs and finishes each (``vidbench.evaluation.jobs``).
+passes of a list of metric jobs and finishes each.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import numpy as np
 from vidbench.utils.distributed import tf32_disabled
 from vidbench.metrics.extractors import Extractor
 from vidbench.metrics.protocols import ClipDraw
-from vidbench.metrics.stats import compute_feature_stats
+from vidbench.metrics.stats import FeatureStats, compute_feature_stats
 from vidbench.data.base import ClipSource, fingerprint_of, take_first
 from vidbench.utils.errors import VidbenchError
 
@@ -39,6 +39,7 @@ class Request:
     num: int
     extractor: Extractor
     allow_tf32: bool = False    # TF32 on CUDA; a pass allows it only if every request does
+    rows: bool = True           # feature rows [num, D]; False: a FeatureStats of them
     seconds: float = 0.0        # set by run_passes: the time of the pass that served it
 
     def __post_init__(self) -> None:
@@ -74,7 +75,7 @@ class EvalContext:
     def draw_first(self, spec: Any, num_frames: int | None) -> ClipSource:
         """``spec`` cut into clips of its first ``num_frames`` frames (all frames when None),
         in the source's order; opened once per (spec, frames) within this context."""
-        from vidbench.evaluation.fvd import open_drawn_source
+        from vidbench.evaluation.draws import open_drawn_source
 
         draw = ClipDraw(num=None, length=num_frames, stride=1, start="first",
                         selection="first-n")
@@ -103,18 +104,20 @@ def plan_passes(requests: list[Request]) -> list[dict[str, Any]]:
 
 
 def run_passes(requests: list[Request], ctx: EvalContext
-               ) -> tuple[list[np.ndarray | VidbenchError], list[dict[str, Any]]]:
-    """Features for each request (or the user error its pass raised), and one log entry per
-    pass: extractor, source, clips, seconds and the requests it served."""
+               ) -> tuple[list[np.ndarray | FeatureStats | VidbenchError], list[dict[str, Any]]]:
+    """Features for each request (rows, or statistics for ``rows=False``; or the user error its
+    pass raised), and one log entry per pass: extractor, source, clips, seconds and the
+    requests it served."""
     groups: dict[str, list[int]] = {}
     for i, req in enumerate(requests):
         groups.setdefault(req.key(), []).append(i)
-    out: list[np.ndarray | VidbenchError] = [VidbenchError("not run")] * len(requests)
+    out: list[Any] = [VidbenchError("not run")] * len(requests)
     log = []
     for key, members in groups.items():
         first = requests[members[0]]
         num = max(requests[i].num for i in members)
         allow_tf32 = all(requests[i].allow_tf32 for i in members)
+        capture = any(requests[i].rows or requests[i].num < num for i in members)
         t0 = time.time()
         entry = {"key": key, "extractor": first.extractor.name, "source": first.source.name,
                  "fingerprint": first.source.fingerprint, "num_clips": num,
@@ -122,12 +125,15 @@ def run_passes(requests: list[Request], ctx: EvalContext
         try:
             with tf32_disabled(not allow_tf32):
                 stats = compute_feature_stats(
-                    take_first(first.source, num), first.extractor, capture_all=True,
+                    take_first(first.source, num), first.extractor, capture_all=capture,
                     batch_size=ctx.batch_size, num_workers=ctx.num_workers, device=ctx.device,
                     progress=ctx.progress, desc=f"{first.extractor.name} {first.source.name}")
-            features = stats.all_features()
             for i in members:
-                out[i] = features[:requests[i].num]
+                req = requests[i]
+                if req.rows:
+                    out[i] = stats.all_features()[:req.num]
+                else:
+                    out[i] = stats if req.num == num else stats.prefix(req.num)
         except VidbenchError as exc:
             entry["error"] = str(exc)
             for i in members:
@@ -185,6 +191,11 @@ def run_jobs(jobs: list[Any], ctx: EvalContext, *, isolate: bool = False
     return outcome, log
 
 
+def side_entry(spec: Any, source: ClipSource, num: int) -> dict[str, Any]:
+    """A record's description of one side: the spec, the source's description, clips used."""
+    return {"spec": str(spec), **source.describe(), "num_used": num}
+
+
 def overrides_note(protocol: str, overrides: dict[str, Any]) -> list[str]:
     """The warning every metric gives when counts differ from its protocol's."""
     if not overrides:
@@ -196,7 +207,7 @@ def overrides_note(protocol: str, overrides: dict[str, Any]) -> list[str]:
 def record_tail(*, seed: int, overrides: dict[str, Any], batch_size: int, device: str,
                 seconds: float, notes: list[str]) -> dict[str, Any]:
     """The fields that close every result record: seed, overrides, engine, provenance, time,
-    warnings (as in :func:`vidbench.evaluation.fvd.fvd_record`)."""
+    warnings."""
     from vidbench.utils.provenance import provenance
 
     return {"seed": seed, "overrides": overrides, "batch_size": batch_size, **provenance(device),

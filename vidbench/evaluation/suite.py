@@ -6,8 +6,8 @@ choice for that metric (an entry may repeat a metric to compute several protocol
 narrowed to ``metrics`` (default: every metric of the selection except ``psnr-ssim``, which
 needs predicted videos paired with real ones).
 
-Each metric is a job of :mod:`vidbench.evaluation.jobs` / :mod:`vidbench.evaluation.psnr_ssim`;
-their features come from shared passes (:func:`vidbench.evaluation.passes.run_jobs`): one pass
+Each metric is a job of :mod:`vidbench.evaluation.fvd`, :mod:`vidbench.evaluation.is_acd` or
+:mod:`vidbench.evaluation.psnr_ssim`; their features come from shared passes (:func:`vidbench.evaluation.passes.run_jobs`): one pass
 per extractor and side, e.g. I3D on the fakes and on the reals for FVD, C3D on the fakes for
 IS, the face embedder on the fakes and on the reals (the ground-truth row) for ACD. A metric
 that cannot run (a missing weight file, too few clips) is reported as ``skipped`` with the
@@ -78,7 +78,8 @@ def _build_jobs(fake_spec: Any, real_spec: Any, selection: dict[str, list[str]],
     """``(record metric, protocol, job or the user error that stopped it)`` per protocol."""
     from vidbench.metrics.cache import is_stats_file
     from vidbench.metrics.protocols import METRIC_NAMES
-    from vidbench.evaluation.jobs import ACDJob, FVDJob, ISJob
+    from vidbench.evaluation.fvd import FVDJob
+    from vidbench.evaluation.is_acd import ACDJob, ISJob
     from vidbench.evaluation.psnr_ssim import PSNRSSIMJob
 
     stats_file = isinstance(real_spec, str) and is_stats_file(real_spec)

@@ -112,9 +112,9 @@ def dataset_name(dataset: str) -> str:
 
 
 def source_fingerprint(spec: str, root: str | None) -> str:
-    from vidbench.data.sources import open_source
+    from vidbench.evaluation.sources import open_any_source
 
-    return open_source(spec, root=root).fingerprint
+    return open_any_source(spec, root=root).fingerprint
 
 
 def metric_counts(metric: MetricSpec, scale: Scale) -> dict[str, Any]:

@@ -63,10 +63,11 @@ def write_cell_status(work: Path, cell: Cell, entry: dict[str, Any]) -> Path:
 def _real_cache_key(cell: Cell, protocol: str, scale: Scale, root: str | None) -> str:
     """The FVD reference-statistics cache key of the cell's real clips (``"unavailable: …"``
     when it cannot be formed, e.g. the I3D weights are missing)."""
-    from vidbench.metrics.extractors import build_extractor
+    from vidbench.metrics.registry import build_extractor
     from vidbench.metrics.protocols import get_protocol
     from vidbench.utils.errors import VidbenchError
-    from vidbench.evaluation.fvd import _key_seed, open_drawn_source, reference_key, select_clips
+    from vidbench.evaluation.draws import draw_seed, open_drawn_source, select_clips
+    from vidbench.evaluation.reference import reference_key
 
     try:
         proto = get_protocol(protocol)
@@ -74,7 +75,7 @@ def _real_cache_key(cell: Cell, protocol: str, scale: Scale, root: str | None) -
         real = select_clips(real, scale.num_real or proto.real.num, proto.real,
                             seed=scale.eval_seed, role="real")
         extractor = build_extractor(proto.extractor, **proto.extractor_kwargs())
-        return reference_key(real, extractor, proto, _key_seed(proto.real, scale.eval_seed))[0]
+        return reference_key(real, extractor, proto, draw_seed(proto.real, scale.eval_seed))[0]
     except VidbenchError as exc:
         return f"unavailable: {exc}"
 

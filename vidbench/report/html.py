@@ -90,6 +90,16 @@ CHECK_SCRIPT = """
 })();
 """
 
+ROW_FIELDS = (R.KEY_VARIANT, R.KEY_METHOD, R.KEY_DATASET)
+
+
+def row_of(record: dict[str, Any]) -> str:
+    """The row name of a result line no table places: its variant, method, data set or cell."""
+    for k in ROW_FIELDS + (R.KEY_CELL,):
+        if isinstance(record.get(k), str) and record[k]:
+            return record[k]
+    return "(no row)"
+
 
 def e(x: Any) -> str:
     return escape(str(x), quote=True)
@@ -178,7 +188,6 @@ def records_html(records: Sequence[Mapping[str, Any]], css: str = "recs") -> str
 
 
 def _unplaced_html(records: Sequence[Mapping[str, Any]], anchors: Mapping[str, str]) -> str:
-    from vidbench.report.site import row_of
 
     links = "".join(
         f'<li><a href="#{e(a)}">{e(k)}</a></li>' for k, a in anchors.items())

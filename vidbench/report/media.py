@@ -111,9 +111,9 @@ def source_clips(spec: str, n: int, options: MediaOptions, *, root: str | None =
                  frames: int | None = None) -> tuple[list[np.ndarray], dict[str, Any]]:
     """The first ``n`` clips of the source ``spec`` (cut to ``frames``, at most
     ``max_frames``) and its description."""
-    from vidbench.data.sources import open_source
+    from vidbench.evaluation.sources import open_any_source
 
-    source = open_source(spec, root=root)
+    source = open_any_source(spec, root=root)
     if len(source) == 0:
         raise VidbenchError(f"{spec}: the source holds no clips")
     limit = min(frames or options.max_frames, options.max_frames)

@@ -39,6 +39,7 @@ from tqdm import tqdm
 
 from vidbench.evaluation import records as R
 from vidbench.utils.errors import VidbenchError
+from vidbench.report.html import render_page, row_of
 from vidbench.report.media import Media, MediaOptions, MediaWriter, model_media, source_clips
 from vidbench.report.plots import group_series, line_plot_svg, log_series
 from vidbench.report.tables import TABLES, Table, build_table, measured_dataset
@@ -47,7 +48,6 @@ DEFAULT_OUT = Path("results") / "report"
 INDEX = "index.html"
 MANIFEST = "report.json"
 REPORT_FORMAT = "vidbench-report/1"
-ROW_FIELDS = (R.KEY_VARIANT, R.KEY_METHOD, R.KEY_DATASET)
 
 
 @dataclass
@@ -145,14 +145,6 @@ def _table_galleries(table: Table, records: Sequence[dict[str, Any]]) -> list[Ga
                                (f"{spec.name}/{key}", f"{recs[-1][R.KEY_EXPERIMENT]}/{key}", key),
                                recs, table=spec.name, row=key))
     return out
-
-
-def row_of(record: dict[str, Any]) -> str:
-    """The row name of a result line no table places: its variant, method, data set or cell."""
-    for k in ROW_FIELDS + (R.KEY_CELL,):
-        if isinstance(record.get(k), str) and record[k]:
-            return record[k]
-    return "(no row)"
 
 
 def _unplaced(tables: Sequence[Table], records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -266,7 +258,6 @@ def build_report(results_paths: Iterable[str | os.PathLike],
                  progress: bool = True) -> Path:
     """Write the report folder ``out_dir`` (module docstring); return its ``index.html``."""
     from vidbench.utils.provenance import provenance
-    from vidbench.report.html import render_page
 
     options = options or MediaOptions()
     out = Path(out_dir)

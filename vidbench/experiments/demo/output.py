@@ -53,14 +53,14 @@ def write_pictures(out: Path, run: str, real: str, seed: int) -> dict[str, str]:
     ``samples.gif`` (top row real, bottom row generated) and ``pca_directions.png``/``.json``
     (the image along each PCA direction the motion generator moves along,
     :mod:`vidbench.sample.pca_preview`)."""
-    from vidbench.data.sources import open_source
+    from vidbench.evaluation.sources import open_any_source
     from vidbench.data.writers import write_grid, write_grid_video
     from vidbench.sample.pca_preview import pca_preview
     from vidbench.sample.generate import generate_videos, load_video_model, to_clips
 
     model = load_video_model(run)
     fake = to_clips(generate_videos(model, list(range(SHOWN)), seed=seed))
-    src = open_source(real)
+    src = open_any_source(real)
     t = fake.shape[1]
     reals = np.stack([src[i][:t] for i in range(SHOWN)])
     both = _zoom(np.concatenate([reals, fake]))

