@@ -1,14 +1,14 @@
 """Library functions behind ``vidbench eval`` and ``vidbench ref``: open sources, draw clips
 as a protocol says, run the feature engine (with the reference-statistics cache) and return
-one self-describing result record (STYLE.md principle 10).
+one self-describing result record (docs/protocols.md, *Result records and provenance*).
 
-Clip drawing (METRICS.md §1.5, R2, R3): each side's :class:`~vidbench.metrics.protocols.ClipDraw`
+Clip drawing (docs/protocols.md, *Clip drawing*): each side's :class:`~vidbench.metrics.protocols.ClipDraw`
 gives the clip length, stride and start (a ``random`` start is drawn from the run's seed per
 video) and how the clips are chosen: the first N in the source's natural-sorted order, or a
 seeded random subset (indices sorted for sequential decoding). Asking for more clips than a
 source has is an error. When fake and real are the same source (a ground-truth row,
-METRICS.md §1.6) both sides are drawn as real clips from one seeded permutation, so the two
-sets are disjoint.
+docs/protocols.md, *Ground-truth rows*) both sides are drawn as real clips from one seeded
+permutation, so the two sets are disjoint.
 
 FVD lives here; IS and ACD in :mod:`vidbench.evaluation.jobs`, PSNR/SSIM in
 :mod:`vidbench.evaluation.psnr_ssim`, several metrics in one go in :mod:`vidbench.evaluation.suite`

@@ -1,5 +1,5 @@
 """Metrics scored from extractor features, as jobs that share passes: FVD (I3D), video IS
-(C3D, METRICS.md §2) and ACD (face embeddings, §3).
+(C3D) and ACD (face embeddings); see docs/protocols.md, *IS protocols* and *ACD*.
 
 A job is one metric under one named protocol. Built, it has drawn its clips (raising a user
 error when the sources are too small or a weight file is missing: the extractor contract
