@@ -7,7 +7,8 @@ with every conversion recorded in ``source.meta["conversions"]`` (and ``meta["ca
 A source spec ``baselines:NAME:PATH[:key=value,...]`` opens one from the command line, e.g.
 ``--fake baselines:tganv2:samples.npy`` or ``--fake baselines:mdgan:results:which=s2``.
 
-This layer imports only :mod:`vidbench.data` (ARCHITECTURE.md).
+This layer imports only :mod:`vidbench.data` (the layering that ``tests/test_layers.py``
+enforces).
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 ``results/<epoch>_f/<clip>/0000.png … 0031.png`` (generated) and ``results/<epoch>_r/<clip>/``
 (ground truth), 32 frames at 128², each frame through
 ``torchvision.utils.save_image(frame, normalize=True)``: **per-frame min–max normalisation**,
-real frames included (DATA_AND_BASELINES.md §3.3). The PNGs are read losslessly; the
+real frames included (docs/datasets.md, *DTVNet outputs*). The PNGs are read losslessly; the
 normalisation cannot be undone, so it is recorded in ``meta`` and other clips compared with
 these (e.g. ground truth or another model's predictions) should go through
 :func:`normalise_clip` / :func:`normalised_source`, the same per-frame min–max

@@ -6,7 +6,8 @@ the 32 frames ``t``, one grid PNG per set: ``samples_s1_frame_%03d.png`` (stage 
 ``samples_real_frame_%03d.png`` (ground truth), through
 ``torchvision.utils.save_image(x[t], normalize=True, nrow=8)``: 8 clips per row, 2-px padding
 (value 0), and **min–max normalisation over the whole grid** of that frame (all 48 clips
-together), at 128² (DATA_AND_BASELINES.md §3.2). The adapter reassembles clip ``n`` from tile
+together), at 128² (docs/datasets.md, *MDGAN outputs*). The adapter reassembles clip ``n`` from
+tile
 ``n`` (row-major) of every frame's grid; the padding is checked to be uniform, which catches a
 wrong geometry. The normalisation cannot be undone; it is recorded in ``meta``, and
 :func:`normalise_clips` applies the same grid-wide min–max to other clips (``torchvision-0.2``

@@ -1,14 +1,14 @@
 """Every number in the MoCoGAN-HD paper's tables, as printed, with its provenance.
 
 Source: Tian et al., "A Good Image Generator Is What You Need for High-Resolution Video
-Synthesis", ICLR 2021, arXiv 2104.15069 (DATA_AND_BASELINES.md §4). Side-by-side sub-tables
-share one number, as in the paper's text (UCF-101 and FaceForensics are both "Tab. 2"; both
-ablations are "Tab. 5"). ``printed`` is the cell exactly as printed (``± .47`` keeps its
-missing zero); ``value`` and ``pm`` are its numbers. ``origin`` says who measured it (§4.1):
-the paper's authors (:data:`MEASURED`), an earlier paper quoted (:data:`QUOTED`, [inferred]),
-or not stated (:data:`UNSTATED`). Column labels whose symbols were lost in the paper's text
-are marked ``[inferred]`` in ``note``. These are constants for display, always shown marked
-as reported; vidbench never mixes them with its own measurements.
+Synthesis", ICLR 2021, arXiv 2104.15069 (docs/datasets.md, *The paper's reported numbers*).
+Side-by-side sub-tables share one number, as in the paper's text (UCF-101 and FaceForensics are
+both "Tab. 2"; both ablations are "Tab. 5"). ``printed`` is the cell exactly as printed
+(``± .47`` keeps its missing zero); ``value`` and ``pm`` are its numbers. ``origin`` says who
+measured it (docs/datasets.md): the paper's authors (:data:`MEASURED`), an earlier paper quoted
+(:data:`QUOTED`, [inferred]), or not stated (:data:`UNSTATED`). Column labels whose symbols were
+lost in the paper's text are marked ``[inferred]`` in ``note``. These are constants for display,
+always shown marked as reported; vidbench never mixes them with its own measurements.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """TGANv2 outputs (``pfnet-research/tgan2`` f892bc4) as vidbench clips.
 
-TGANv2 has no per-sample export (DATA_AND_BASELINES.md §3.1). What a user can have:
+TGANv2 has no per-sample export (docs/datasets.md, *TGANv2 outputs*). What a user can have:
 
 * **sample arrays** (``.npy``/``.npz``): ``make_samples``' float32 ``(N, 3, T, H, W)`` in
   [−1, 1], saved with ``np.save``; converted to uint8 with TGANv2's own rule

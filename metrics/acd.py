@@ -2,7 +2,7 @@
 
 MoCoGAN (Tulyakov et al. 2018) defines ACD as the average pairwise L2 distance between the
 per-frame content features of a video, averaged over videos; "pairwise" is ambiguous, so
-both readings are named (METRICS.md §3):
+both readings are named (docs/protocols.md, *ACD*):
 
 ``consecutive``  the T-1 pairs (t, t+1);
 ``all``          the T(T-1)/2 pairs t < s.

@@ -4,7 +4,8 @@ Wraps :func:`vidbench.models.c3d.load_c3d` in the engine's :class:`~vidbench.met
 contract (uint8 ``[B, 16, H, W, 3]`` RGB in, float ``[B, 101]`` softmax probabilities out),
 so ``compute_feature_stats(..., capture_all=True)`` yields the probabilities that
 :func:`vidbench.metrics.isv.compute_is` scores. The input mode (``vidbench.models.c3d.INPUT_MODES``) fixes the
-resize, crop and mean clip: see ``models/c3d.py`` and METRICS.md §2.3.
+resize, crop and mean clip: see ``models/c3d.py`` and docs/protocols.md, *The C3D
+classifier*.
 """
 from __future__ import annotations
 

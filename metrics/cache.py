@@ -1,4 +1,6 @@
-"""Cache of reference feature statistics, keyed by content (STYLE.md principle 5).
+"""Cache of reference feature statistics, keyed by content.
+
+See docs/protocols.md, *Reference-statistics cache*.
 
 A key is the SHA-256 of the canonical JSON of everything that fixes the statistics: the
 source fingerprint (after clip selection), the extractor contract (name, weights sha256,

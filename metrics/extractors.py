@@ -7,9 +7,9 @@ features ``[B, D]`` out.
 bilinear (``tf.image.resize_bilinear``, align_corners=False, no half-pixel centres, no crop,
 no antialias), cast to float32, mapped by ``2 * x / 255 - 1``, checked to lie in
 [-1.001, 1.001], then embedded by the TF-Hub I3D (``i3d-kinetics-400/1``, the 400 logits
-averaged over time). An optional pre-resize (e.g. MoCoGAN-HD's 128 x 128, METRICS.md §1.4)
-runs first, on uint8 frames, with a named method; its output is rounded to uint8, as frames
-saved at that size would be.
+averaged over time). An optional pre-resize (e.g. MoCoGAN-HD's 128 x 128, docs/protocols.md,
+*MoCoGAN-HD's FVD*) runs first, on uint8 frames, with a named method; its output is rounded
+to uint8, as frames saved at that size would be.
 
 :class:`RandomProjectionExtractor` is a seeded random projection of pooled pixels with no
 weights: it exercises the engine (invariance tests, data-pipeline throughput) and is not a
@@ -93,7 +93,7 @@ class I3DExtractor(Extractor):
 
     name = "i3d"
     feature_dim = 400
-    min_frames = 9  # the final 2-step temporal average pool needs T >= 9 (METRICS.md §1.3)
+    min_frames = 9  # the last 2-step time pool needs T >= 9: docs/protocols.md, *The I3D network*
     weights_name = "i3d"
     size = 224
 

@@ -1,7 +1,8 @@
 """The face extractor of ACD: uint8 clips -> per-video frame-pair distances of face embeddings.
 
 Embeds every frame with facenet-pytorch's ``InceptionResnetV1`` (VGGFace2 weights, unit-norm
-512-d embeddings; ``models/facenet.py``) under one of two input modes (METRICS.md §3):
+512-d embeddings; ``models/facenet.py``) under one of two input modes (docs/protocols.md,
+*ACD*):
 
 ``mocogan-hd``
     MoCoGAN-HD's snippet (snap-research/MoCoGAN-HD#13): each frame area-averaged to 128x128

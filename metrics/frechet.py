@@ -7,7 +7,7 @@ Matches ``tensorflow/gan: tensorflow_gan/python/eval/classifier_metrics.py``
 ``google-research/google-research: frechet_video_distance``) with ``method="svd"``:
 Tr(sqrt(sqrt(S1) S2 sqrt(S1))) where each square root is a symmetric SVD square root and
 singular values below 1e-10 are left un-rooted. Two equivalent forms are offered for the
-presets that use them and as a cross-check (METRICS.md §0.2):
+presets that use them and as a cross-check (docs/protocols.md, *Fréchet distance*):
 
 - ``"eig"``: sum of sqrt of the eigenvalues of S1 S2 (tiny negative parts clipped to 0),
   as torch-fidelity computes it;

@@ -3,8 +3,9 @@
 Matches ``google-research/google-research: frechet_video_distance`` (which calls TF-GAN's
 ``frechet_classifier_distance_from_activations``) under the ``tf-reference`` protocol: means
 and covariances of the 400 I3D logits in float64, covariance divisor and square-root form as
-the protocol fixes them (METRICS.md §1.5). Feature extraction, clip drawing and caching live in
-the engine (:mod:`vidbench.metrics.stats`, :mod:`vidbench.metrics.cache`, :mod:`vidbench.evaluation.fvd`).
+the protocol fixes them (docs/protocols.md, *FVD protocols*). Feature extraction, clip drawing
+and caching live in the engine (:mod:`vidbench.metrics.stats`, :mod:`vidbench.metrics.cache`,
+:mod:`vidbench.evaluation.fvd`).
 """
 from __future__ import annotations
 

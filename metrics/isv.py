@@ -1,11 +1,13 @@
-"""Video Inception Score with the UCF-101 C3D (METRICS.md §2), from class probabilities.
+"""Video Inception Score with the UCF-101 C3D, from class probabilities.
+
+Protocols and references: docs/protocols.md, *Inception Score formula* and *IS protocols*.
 
 IS = exp(mean_i KL(p(y|x_i) || p(y))) with p(y) the mean prediction of the split, in float64.
 Two placements of the epsilon occur in the references and are kept apart:
 
 ``log``
     ``p * (log(p + eps) - log(p_mean + eps))``: ``pfnet-research/tgan:
-    evaluation/calc_inception.py`` (eps 1e-7) and the formula of METRICS.md §2.2.
+    evaluation/calc_inception.py`` (eps 1e-7).
 ``shift``
     ``q = p + eps`` everywhere, ``q * (log q - log mean(q))``: ``pfnet-research/tgan2:
     tgan2/evaluations/inception_score.py`` (eps 1e-20).
@@ -78,7 +80,8 @@ def inception_score(probs: np.ndarray, splits: int = 1, eps: float = 1e-20,
 
 @dataclass(frozen=True)
 class ISProtocol:
-    """A complete video-IS recipe (METRICS.md §2.3); the name is stored with every value."""
+    """A complete video-IS recipe (docs/protocols.md, *IS protocols*); the name is stored with
+    every value."""
 
     name: str
     description: str
@@ -92,7 +95,7 @@ class ISProtocol:
     num_frames: int = 16
     weights: str = "c3d"            # vidbench.models.weights names
     mean_weights: str = "c3d-mean"
-    to_uint8: str = "tgan"          # float -> uint8 convention expected of fakes (§0.1)
+    to_uint8: str = "tgan"          # float -> uint8 convention expected of fakes
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:

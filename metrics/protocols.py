@@ -1,11 +1,13 @@
-"""Named FVD protocols: everything that fixes a number, as frozen data (METRICS.md §1.5).
+"""Named FVD protocols: everything that fixes a number, as frozen data.
+
+See docs/protocols.md, *Protocols are named* and *FVD protocols*.
 
 A protocol name is stored with every value; two values under different protocols are never
 compared. Each entry fixes the extractor and its weights (by registry name; the sha256 is read
 from the file and stored with results and cache keys), the pre-resize and final resize, the
 value scaling, how real and fake clips are drawn (count, length, stride, start, selection),
 the covariance divisor, the square-root form, the float -> uint8 convention expected of
-fakes (METRICS.md §0.1) and whether TF32 is allowed on CUDA.
+fakes (docs/protocols.md, *Float to uint8 conversion*) and whether TF32 is allowed on CUDA.
 
 References: ``google-research/google-research: frechet_video_distance`` (``tf-reference``),
 ``snap-research/MoCoGAN-HD`` issue #7 and paper §4.3 (``mocogan-hd``),
@@ -66,7 +68,7 @@ class FVDProtocol:
     fake: ClipDraw = ClipDraw()
     ddof: int = 1                            # covariance divisor N - ddof
     sqrt_method: str = "svd"                 # vidbench.metrics.frechet.SQRT_METHODS
-    to_uint8: str = "caller"                 # float -> uint8 convention for fakes (§0.1)
+    to_uint8: str = "caller"                 # float -> uint8 convention for fakes
     allow_tf32: bool = False                 # TF32 matmuls/convs on CUDA
     notes: tuple[str, ...] = field(default=())
 

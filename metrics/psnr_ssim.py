@@ -1,4 +1,6 @@
-"""PSNR / SSIM between predicted and real videos under named presets (METRICS.md §4).
+"""PSNR / SSIM between predicted and real videos under named presets.
+
+See docs/protocols.md, *PSNR and SSIM*.
 
 ``wang`` (default)
     uint8 frames, data range 255. PSNR per frame over all channels,

@@ -1,7 +1,7 @@
 """The ``dtvnet-ffmpeg`` PSNR/SSIM preset: DTVNet's PNG -> mp4 -> ffmpeg filter pipeline.
 
 Follows ``zhangzjn/DTVNet: trainer/sky_timelapse_trainer.py`` and ``utils/dataset_utils.py``
-(METRICS.md §4):
+(docs/protocols.md, *PSNR and SSIM*):
 
 1. the first 32 frames of each real and predicted video are written as PNGs after
    ``torchvision.utils.save_image(normalize=True)`` of torchvision 0.6.1 (DTVNet's

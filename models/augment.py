@@ -2,11 +2,12 @@
 
 Reference: snap-research/MoCoGAN-HD ``train_func_cross_domain.py`` (``warp``,
 ``warp_with_cutout_real``, ``warp_with_flip``, ``warp_with_color``, ``warp_with_affine``,
-``flip_video``), reimplemented from MOCOGANHD.md §9 and §7.1. Frames are in [-1, 1]. Scope
-of the match: the distributions, the rounding (Python ``round``, half to even) and the order
-of operations; random numbers come from a ``torch.Generator`` instead of Python's ``random``
-and torch's global RNG, so the draws themselves differ. Every operation is differentiable
-(the generator step back-propagates through ``warp``).
+``flip_video``), reimplemented (docs/official-code.md, *Cross-domain augmentation* and
+*Video discriminator*). Frames are in [-1, 1]. Scope of the match: the distributions, the
+rounding (Python ``round``, half to even) and the order of operations; random numbers come from
+a ``torch.Generator`` instead of Python's ``random`` and torch's global RNG, so the draws
+themselves differ. Every operation is differentiable (the generator step back-propagates through
+``warp``).
 
 ``warp``, per sample:
 1. cutout, always: ratio r ~ U(0.125, 0.25); a band (top, bottom, left, right; width 0.25)
@@ -113,5 +114,5 @@ def warp(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 def flip_time(video: torch.Tensor, generator: torch.Generator, dim: int = 2) -> torch.Tensor:
     """Reverse the whole batch along time (``dim``; 2 in the D_3d layout [B, C, T, H, W])
-    with probability 0.5 (one draw for the batch; §7.1)."""
+    with probability 0.5 (one draw for the batch)."""
     return torch.flip(video, [dim]) if randint(2, generator) == 0 else video

@@ -3,7 +3,7 @@
 Matches ``pfnet-research/tgan2: tgan2/models/c3d/c3d_ucf101.py`` (``C3DVersion1UCF101``) and
 ``pfnet-research/tgan: evaluation/c3d_ft.py`` + ``evaluation/calc_inception.py``, reading
 TGANv2's published Chainer files ``conv3d_deepnetA_ucf.npz`` and ``mean2.npz``
-(METRICS.md §2.1, §2.3, §5).
+(docs/protocols.md, *The C3D classifier* and *Weight files*).
 
 Network: 3x3x3 convs (stride 1, pad 1) + ReLU: conv1a 64, conv2a 128, conv3a/b 256,
 conv4a/b 512, conv5a/b 512; max-pools pool1 1x2x2 and pool2-5 2x2x2 with ``ceil_mode`` (Chainer

@@ -3,8 +3,8 @@ and MTCNN face crops.
 
 Matches ``timesler/facenet-pytorch`` 2.5.3 as MoCoGAN-HD's ACD snippet uses it
 (snap-research/MoCoGAN-HD#13: ``InceptionResnetV1(pretrained='vggface2').eval()``;
-METRICS.md §3): adaptive average pool, dropout 0.6 (off in eval), ``last_linear`` 1792 -> 512
-without bias, ``last_bn``, then L2 normalisation, so embeddings have unit norm.
+docs/protocols.md, *ACD*): adaptive average pool, dropout 0.6 (off in eval), ``last_linear``
+1792 -> 512 without bias, ``last_bn``, then L2 normalisation, so embeddings have unit norm.
 
 The weights are the published ``20180402-114759-vggface2.pt`` (a ``state_dict`` of
 ``InceptionResnetV1(pretrained='vggface2')``, including the 8631-class ``logits`` layer that

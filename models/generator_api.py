@@ -1,8 +1,8 @@
 """The image-generator interface the motion generator and the sampler use.
 
-MoCoGAN-HD (Tian et al., ICLR 2021) moves a latent code along a trajectory and renders each
-code with a frozen image generator (MOCOGANHD.md §1, §6). Anything satisfying
-:class:`ImageGenerator` can be that renderer; two adapters are provided:
+MoCoGAN-HD (Tian et al., ICLR 2021) moves a latent code along a trajectory and renders each code
+with a frozen image generator (docs/official-code.md, *The system in brief*). Anything
+satisfying :class:`ImageGenerator` can be that renderer; two adapters are provided:
 
 * :class:`StyleGAN2Adapter`: the motion lives in W. ``sample_latents`` maps z ~ N(0, I)
   through the mapping network; ``render`` broadcasts one w to every synthesis layer; noise
@@ -10,8 +10,9 @@ code with a frozen image generator (MOCOGANHD.md §1, §6). Anything satisfying
 * :class:`BigGANAdapter`: the motion lives in z directly (z ~ N(0, I)); no noise maps.
 
 :func:`render_video` renders a batch of trajectories [B, T, D] into frames [B, T, 3, S, S] with
-the noise drawn once per video and repeated over its frames (§6, quirk Q14), and
-:func:`pool_frames` box-pools frames to the discriminator size (§6).
+the noise drawn once per video and repeated over its frames (docs/official-code.md, *Noise
+maps per video*), and :func:`pool_frames` box-pools frames to the discriminator size
+(*From generated frames to discriminator input*).
 """
 from __future__ import annotations
 
@@ -154,7 +155,7 @@ def render_video(gen: ImageGenerator, latents: torch.Tensor, noise: str = "per_v
 
 
 def pool_frames(video: torch.Tensor, size: int) -> torch.Tensor:
-    """Box-pool frames [B, T, C, S, S] to [B, T, C, size, size] (kernel S/size; §6)."""
+    """Box-pool frames [B, T, C, S, S] to [B, T, C, size, size] (kernel S/size)."""
     if video.ndim != 5 or video.shape[-1] != video.shape[-2]:
         raise ValueError(f"video must be [B, T, C, S, S], got {tuple(video.shape)}")
     s = video.shape[-1]

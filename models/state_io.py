@@ -3,7 +3,7 @@
 Every reader here loads with ``torch.load(weights_only=True)`` (no pickled code runs) and
 ``load_state_dict(strict=True)``: a file written for another architecture stops with an error
 that names the file and lists the missing, unexpected and wrongly shaped keys, instead of
-leaving random weights behind (MOCOGANHD.md quirk Q16).
+leaving random weights behind (docs/official-code.md, *Strict image-generator loading*).
 """
 from __future__ import annotations
 

@@ -2,13 +2,14 @@
 
 Reference: Karras et al., "Analyzing and Improving the Image Quality of StyleGAN" (CVPR 2020),
 as implemented by rosinality/stylegan2-pytorch ``model.py`` (the copy MoCoGAN-HD ships in
-``models/stylegan2/``). Scope of the match (MOCOGANHD.md §3): the generator's architecture,
-parameter names and shapes, so that ``g_ema`` state dicts of published checkpoints load with
-``strict=True``; the forward computation (mapping, modulated/demodulated convs, transposed-conv
-upsampling + [1,3,3,1] blur, noise injection, skip ToRGBs). The CUDA ops are replaced by their
-native equivalents (:mod:`vidbench.models.stylegan2_ops`); the blocks are in
-:mod:`vidbench.models.stylegan2_layers`. Not included: the discriminator, style
-mixing, truncation (MoCoGAN-HD uses neither).
+``models/stylegan2/``). Scope of the match (docs/official-code.md, *StyleGAN2 image generator*):
+the generator's architecture, parameter names and shapes, so that ``g_ema`` state dicts of
+published checkpoints load with ``strict=True``; the forward computation (mapping,
+modulated/demodulated convs, transposed-conv upsampling + [1,3,3,1] blur, noise injection, skip
+ToRGBs). The CUDA ops are replaced by their native equivalents
+(:mod:`vidbench.models.stylegan2_ops`); the blocks are in
+:mod:`vidbench.models.stylegan2_layers`. Not included: the discriminator, style mixing,
+truncation (MoCoGAN-HD uses neither).
 
 Differences from the reference, by design: every random draw (initial weights, noise maps)
 takes a ``torch.Generator``; channel counts can be overridden (``channels``, ``max_channels``)

@@ -2,7 +2,8 @@
 
 Matches the semantics of ``upfirdn2d`` and ``fused_leaky_relu`` in rosinality's
 ``stylegan2-pytorch`` (``op/upfirdn2d.py``, ``op/fused_act.py``; the same ops MoCoGAN-HD ships
-in ``models/stylegan2/op/``), written from their definitions (MOCOGANHD.md §3.1):
+in ``models/stylegan2/op/``), written from their definitions (docs/official-code.md,
+*StyleGAN2 image generator*):
 
 * ``upfirdn2d``: zero-insertion upsampling by ``up`` (each pixel followed by ``up - 1``
   zeros), zero padding ``pad = (before, after)`` on both spatial axes (negative values crop),

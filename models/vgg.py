@@ -2,9 +2,10 @@
 
 Reference: Simonyan & Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
 Recognition" (ICLR 2015), as built by ``torchvision.models.vgg16`` and trained on ImageNet
-(the published file ``vgg16-397923af.pth``, METRICS.md §5). The perceptual loss follows
-Abdal et al., "Image2StyleGAN" (ICCV 2019): features of conv1_1, conv1_2, conv3_2 and conv4_2,
-each compared by the mean squared difference over its elements and summed over layers
+(the published file ``vgg16-397923af.pth``; docs/protocols.md, *Weight files*). The
+perceptual loss follows Abdal et al., "Image2StyleGAN" (ICCV 2019): features of conv1_1,
+conv1_2, conv3_2 and conv4_2, each compared by the mean squared difference over its elements
+and summed over layers
 (L_percept = sum_j 1/N_j ||F_j(a) - F_j(b)||^2). Image2StyleGAN took its VGG16 from Keras, whose
 ``blockK_convJ`` layers include their ReLU, so its layers are our ``reluK_J`` outputs
 (:data:`IMAGE2STYLEGAN_LAYERS`); the pre-activation outputs are available as ``convK_J``.

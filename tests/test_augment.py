@@ -1,4 +1,5 @@
-"""Cross-domain augmentation ``warp`` (MOCOGANHD.md §9) and the D_3d time flip."""
+"""Cross-domain augmentation ``warp`` (docs/official-code.md, *Cross-domain augmentation*) and
+the D_3d time flip."""
 from __future__ import annotations
 
 import math

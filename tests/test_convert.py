@@ -1,4 +1,5 @@
-"""to_uint8 on hand-worked values for each convention of METRICS.md §0.1."""
+"""to_uint8 on hand-worked values for each convention (docs/protocols.md, *Float to uint8
+conversion*)."""
 import numpy as np
 import pytest
 import torch

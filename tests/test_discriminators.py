@@ -1,5 +1,5 @@
-"""Discriminators (MOCOGANHD.md §7, Tab. 6, §14): patch grids, official key layouts, scale
-order, conditioning helpers, the contrastive D's EMA and queues."""
+"""Discriminators (docs/official-code.md; the paper's Tab. 6): patch grids, official key
+layouts, scale order, conditioning helpers, the contrastive D's EMA and queues."""
 from __future__ import annotations
 
 import pytest
@@ -149,7 +149,7 @@ def test_contrastive_d_keys_ema_and_buffers(cd):
 
 def test_queues_init_fifo_and_loss(cd):
     assert cd.q_real.shape == (10, 8) and cd.q_len == 8          # 10 // 4 * 4
-    torch.testing.assert_close(cd.q_real.norm(dim=0), torch.ones(8))    # quirk Q5: dim 0
+    torch.testing.assert_close(cd.q_real.norm(dim=0), torch.ones(8))    # official: dim 0
     assert not torch.allclose(cd.q_real, cd.q_fake)
     tail = cd.q_real[8:].clone()
     for step in range(3):

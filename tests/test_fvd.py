@@ -71,7 +71,7 @@ def test_compute_fvd_follows_protocol_ddof_and_method():
 # --------------------------------------------------------------------------- preprocessing
 
 def _tf1_bilinear_reference(img: np.ndarray, out: int) -> np.ndarray:
-    """TF1 resize_bilinear (legacy, no half-pixel) of [H, W, C], written from METRICS.md §1.2."""
+    """TF1 resize_bilinear (legacy, no half-pixel) of [H, W, C], written from its definition."""
     def axis(n_in):
         s = np.arange(out, dtype=np.float32) * (np.float32(n_in) / np.float32(out))
         i0 = np.floor(s).astype(int)

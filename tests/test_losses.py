@@ -1,4 +1,5 @@
-"""Losses of MOCOGANHD.md §8 on hand-worked cases and against independent computations."""
+"""Losses (docs/official-code.md, *Losses*) on hand-worked cases and against independent
+computations."""
 from __future__ import annotations
 
 import math
@@ -71,7 +72,7 @@ def test_gradient_penalty_matches_independent_autograd():
 
 
 def _info_nce_loop(p1, p2, queue, tau):
-    """The §8 recipe with Python loops and math.exp/log."""
+    """The official recipe with Python loops and math.exp/log."""
     rows = [list(map(float, r)) for r in torch.cat([p1, p2])]
     cols = [list(map(float, r)) for r in torch.cat([p1, p2, queue])]
 

@@ -1,5 +1,6 @@
-"""Motion generator G_M (MOCOGANHD.md §5, §14): official state-dict keys, initialisation, the
-forward pass against a hand-written LSTM loop, the residual bound, the ablation, MI loss."""
+"""Motion generator G_M (docs/official-code.md, *Motion generator*): official state-dict keys,
+initialisation, the forward pass against a hand-written LSTM loop, the residual bound, the
+ablation, MI loss."""
 from __future__ import annotations
 
 import pytest
@@ -9,7 +10,7 @@ from vidbench.models.motion import MotionGenerator, load_motion_generator, mi_lo
 from vidbench.models.state_io import load_strict
 from vidbench.utils.errors import BadInputError
 
-OFFICIAL_MODELR = {  # §14, n_pca = 384
+OFFICIAL_MODELR = {  # official modelR keys, n_pca = 384
     "enc_cell.weight_ih": (1536, 512), "enc_cell.weight_hh": (1536, 384),
     "enc_cell.bias_ih": (1536,), "enc_cell.bias_hh": (1536,),
     "cell.weight_ih": (1536, 512), "cell.weight_hh": (1536, 384),

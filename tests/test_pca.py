@@ -1,4 +1,4 @@
-"""PCA of W (MOCOGANHD.md §4) against numpy.linalg.svd on the same samples."""
+"""PCA of W (docs/official-code.md, *PCA basis*) against numpy.linalg.svd on the same samples."""
 from __future__ import annotations
 
 import hashlib

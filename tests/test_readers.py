@@ -163,7 +163,7 @@ def test_npy_uint8_read_as_is_and_npz_key(tmp_path):
 
 
 def test_float_nc_thw_array_with_declared_range_and_conversions(tmp_path):
-    x = np.array([-1, -0.5, 0, 0.5, 1], np.float32)  # hand-worked values (METRICS.md §0.1)
+    x = np.array([-1, -0.5, 0, 0.5, 1], np.float32)  # hand-worked values (to_uint8 conventions)
     arr = np.broadcast_to(x[None, None, :, None, None], (1, 3, 5, 2, 2)).copy()  # N C T H W
     np.save(tmp_path / "t.npy", arr)
     expected = {"round": [0, 64, 128, 191, 255],        # x*127.5 + 128, floored

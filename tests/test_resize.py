@@ -1,4 +1,4 @@
-"""Each named resize against an independent computation (METRICS.md §1.2)."""
+"""Each named resize against an independent computation (docs/protocols.md, *Frame resizes*)."""
 import math
 
 import numpy as np
@@ -21,7 +21,7 @@ def frames_for(n, h, w, c=3, seed=0, dtype=np.uint8):
 
 # ---------------------------------------------------------------- tf1-bilinear
 def tf1_loop(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
-    """Plain loop over output pixels, float32 scalars, the formula of METRICS.md §1.2."""
+    """Plain loop over output pixels, float32 scalars, the TF1 legacy bilinear formula."""
     in_h, in_w, c = img.shape
     a = img.astype(np.float32)
     sy = np.float32(in_h) / np.float32(out_h)

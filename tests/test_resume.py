@@ -1,6 +1,6 @@
-"""Exact resume (MOCOGANHD.md §14, quirk Q17): a run killed with SIGKILL after a checkpoint
-and resumed ends with the same weights, optimiser states and RNG states as a run that was
-never interrupted."""
+"""Exact resume (docs/official-code.md, *Optimiser state saved for resuming*): a run killed with
+SIGKILL after a checkpoint and resumed ends with the same weights, optimiser states and RNG
+states as a run that was never interrupted."""
 from __future__ import annotations
 
 import json

@@ -1,6 +1,6 @@
-"""Sampling (MOCOGANHD.md §13): per-sample seeds, batch-size independence, noise variants
-sharing ε (Q20), unrolling and midpoint interpolation (2n − 1 frames), disentanglement grids,
-writers, the checkpoint as a clip source."""
+"""Sampling (docs/official-code.md, *Sampling and long videos*): per-sample seeds, batch-size
+independence, noise variants sharing ε, unrolling and midpoint interpolation (2n − 1 frames),
+disentanglement grids, writers, the checkpoint as a clip source."""
 from __future__ import annotations
 
 import json
@@ -91,7 +91,7 @@ def test_noise_variants_share_the_latent_trajectory(model):
     with_noise, lat_a = generate_videos(model, [0, 1], seed=0, noise="per_video",
                                         return_latents=True)
     without, lat_b = generate_videos(model, [0, 1], seed=0, noise="none", return_latents=True)
-    assert torch.equal(lat_a, lat_b)                 # same z and same ε (Q20)
+    assert torch.equal(lat_a, lat_b)                 # same z and same ε
     assert not torch.equal(with_noise, without)
     assert (lat_a[:, 1:] != lat_a[:, :-1]).any()     # the trajectory moves
 

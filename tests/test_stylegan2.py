@@ -1,5 +1,6 @@
-"""StyleGAN2 generator: rosinality checkpoint layout (MOCOGANHD.md §3.2), native ops against
-scipy, modulated convs against a per-sample reference, strict loading."""
+"""StyleGAN2 generator: rosinality checkpoint layout (docs/official-code.md,
+*Image-generator checkpoint layout*), native ops against scipy, modulated convs against a
+per-sample reference, strict loading."""
 from __future__ import annotations
 
 import math
@@ -17,13 +18,15 @@ from vidbench.utils.errors import BadInputError
 
 
 def table_channels(r: int, cm: int) -> int:
-    """§3.1: 4–32 → 512; 64 → 256·cm; 128 → 128·cm; 256 → 64·cm; 512 → 32·cm; 1024 → 16·cm."""
+    """rosinality's channels: 4–32 → 512; 64 → 256·cm; 128 → 128·cm; 256 → 64·cm; 512 → 32·cm;
+    1024 → 16·cm."""
     return 512 if r <= 32 else {64: 256, 128: 128, 256: 64, 512: 32, 1024: 16}[r] * cm
 
 
 def expected_g_ema(size: int, cm: int = 2, sd: int = 512, n_mlp: int = 8,
                    channels: int | None = None) -> dict[str, tuple]:
-    """The §3.2 key table for output size ``size``, written out independently of the model."""
+    """The ``g_ema`` keys and shapes for output size ``size``, written out independently of the
+    model."""
     L = int(math.log2(size))
     C = (lambda r: channels) if channels else (lambda r: table_channels(r, cm))
     keys: dict[str, tuple] = {}
@@ -163,7 +166,7 @@ def test_fused_leaky_relu_and_mapping_formula():
     pre = zn @ (lin.weight * 0.01 / 4).t() + lin.bias * 0.01          # lr_mul 0.01, 1/√16
     ref = torch.where(pre >= 0, pre, 0.2 * pre) * math.sqrt(2)
     torch.testing.assert_close(g.mapping(z), ref)
-    assert g.convs[0].conv.blur.pad == (1, 1) and g.to_rgbs[0].upsample.pad == (2, 1)  # §3.1
+    assert g.convs[0].conv.blur.pad == (1, 1) and g.to_rgbs[0].upsample.pad == (2, 1)  # rosinality
     assert torch.equal(g.convs[0].conv.blur.kernel,
                        torch.outer(torch.tensor([1., 3, 3, 1]), torch.tensor([1., 3, 3, 1])) / 16)
 

@@ -1,5 +1,6 @@
-"""Motion training: config, the wiring of every loss term with the spec's weights (§8),
-ablations, and short runs on `shapes` (in-domain, cross-domain, paper-contrastive)."""
+"""Motion training: config, the wiring of every loss term with the official weights
+(docs/official-code.md, *Losses*), ablations, and short runs on `shapes` (in-domain,
+cross-domain, paper-contrastive)."""
 from __future__ import annotations
 
 import copy
@@ -267,7 +268,7 @@ def test_short_in_domain_run_is_finite_discriminators_learn_and_round_trips(tiny
 
 
 @pytest.mark.parametrize("mode,variant,pushes_per_step", [
-    ("cross-domain", "official", 5),          # 5 G steps push one batch each (Q6)
+    ("cross-domain", "official", 5),          # 5 G steps push one batch each
     ("in-domain", "paper-contrastive", 1),    # the paper variant pushes in D steps
 ])
 def test_contrastive_runs_fill_the_queues(tiny, tmp_path, mode, variant, pushes_per_step):

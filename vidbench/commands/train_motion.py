@@ -113,7 +113,7 @@ def register(train_subparsers) -> None:
             "generator and its PCA basis (`vidbench pca`), against a video data set. Defaults "
             "follow the official code (snap-research/MoCoGAN-HD 27356ba); presets: "
             f"{', '.join(PRESETS)} (`paper` picks the row of --dataset when it has one). "
-            "Where the paper and the official code differ (MOCOGANHD.md §15), the code is the "
+            "Where the paper and the official code differ (docs/official-code.md), the code is the "
             "default and a switch gives the paper's version: --image-disc-variant official "
             "(in-domain RaLS PatchGAN on [x_1; x_t] pairs, no contrastive term) or "
             "paper-contrastive (contrastive pairs of augmented real frames, paper §3.2); "

@@ -3,8 +3,9 @@
 A uint8 ``[N, T, H, W, 3]`` array (what TATS saves) is read as is. Anything else (another
 layout, a float range such as TGANv2's float32 ``(N, 3, T, H, W)`` in [-1, 1]) must be declared
 in the source spec, e.g. ``samples.npy:layout=NCTHW,range=-1:1,conv=tgan``; it is never guessed
-(DATA_AND_BASELINES.md §2 and §3.1). Float values become uint8 through
-:func:`vidbench.data.convert.to_uint8` under a named convention (METRICS.md §0.1), recorded in
+(docs/datasets.md, *Accepted formats* and *TGANv2 outputs*). Float values become uint8 through
+:func:`vidbench.data.convert.to_uint8` under a named convention (docs/protocols.md, *Float to
+uint8 conversion*), recorded in
 the source's ``meta``:
 
 =========  =======================================  ==========================================

@@ -10,7 +10,7 @@ clips each video gives. :class:`VideoClipSource` maps clip ``i`` to video
 A video shorter than ``min_frames`` (default the clip's span ``(length − 1)·stride + 1``) is an
 error naming the file, or with ``skip_bad`` (or a protocol that drops short videos, e.g.
 MoCoGAN-HD's rule ``n > length·stride`` via ``min_frames``, or the MDGAN/DTVNet test rule) it is
-listed in ``source.skipped`` with the reason (DATA_AND_BASELINES.md §2, trap 3). Nothing is
+listed in ``source.skipped`` with the reason (docs/datasets.md, *Short videos*). Nothing is
 dropped silently.
 """
 from __future__ import annotations

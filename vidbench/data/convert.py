@@ -1,4 +1,6 @@
-"""Float -> uint8 conversion: the one ``to_uint8`` of vidbench (METRICS.md §0.1).
+"""Float -> uint8 conversion: the one ``to_uint8`` of vidbench.
+
+See docs/protocols.md, *Float to uint8 conversion*.
 
 How a float sample becomes uint8 is part of every metric protocol, because projects differ:
 
@@ -55,7 +57,7 @@ def _non_finite(nan: int, inf: int) -> str:
 
 
 def to_uint8(x: np.ndarray | torch.Tensor, convention: str = "round") -> np.ndarray | torch.Tensor:
-    """Convert float samples to uint8 under a named convention (METRICS.md §0.1).
+    """Convert float samples to uint8 under a named convention (module docstring).
 
     ``x`` is any-shaped float data: in [-1, 1] for ``round``, ``truncate-01`` and ``tgan``,
     in [0, 1] for ``truncate-255``. Returns uint8 of the same shape and kind (NumPy or torch).

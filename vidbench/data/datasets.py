@@ -1,4 +1,4 @@
-"""Registry of real data sets, read as each one ships (DATA_AND_BASELINES.md §1).
+"""Registry of real data sets, read as each one ships (docs/datasets.md).
 
 ============  =====================================================================================
 name          expected layout under ``--root`` and options

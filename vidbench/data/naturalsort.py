@@ -3,7 +3,7 @@
 Digit runs compare as integers, so ``img_2`` sorts before ``img_10`` and Sky Time-lapse names
 ``<id>_frames_00000012.jpg`` order by frame number. Lexicographic order scrambles
 ``frame1, frame10, frame2`` (universome/stylegan-v#43) and MoCoGAN-HD's ``int(stem)`` sort
-fails on names that are not pure integers (DATA_AND_BASELINES.md §2, trap 1).
+fails on names that are not pure integers (docs/datasets.md, *Frame order*).
 
 Ties between names that differ only in zero padding or letter case (``img_2`` / ``img_02``,
 ``A`` / ``a``) are broken by the plain string, so the order is total and deterministic.

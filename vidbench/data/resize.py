@@ -1,10 +1,10 @@
-"""Exact, named frame resizes: part of every metric protocol (METRICS.md §1.2, §1.5).
+"""Exact, named frame resizes: part of every metric protocol (docs/protocols.md, *Frame resizes*).
 
 Every method reproduces one named reference exactly; the name is what a protocol stores.
 
 ``tf1-bilinear``
     TF1 ``tf.image.resize_bilinear(align_corners=False, half_pixel_centers=False)``, the FVD
-    reference (METRICS.md §1.2): per axis ``scale = in/out`` and ``s = i*scale`` in float32, no
+    reference: per axis ``scale = in/out`` and ``s = i*scale`` in float32, no
     half-pixel offset, ``i0 = floor(s)``, ``i1 = min(i0+1, in-1)``, ``f = s - i0``; output
     ``top + (bottom - top)*fy`` with ``top = a[y0,x0] + (a[y0,x1] - a[y0,x0])*fx`` (``bottom``
     likewise on row ``y1``), every operation rounded to float32. No antialias: upsampling

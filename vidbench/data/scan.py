@@ -3,7 +3,7 @@
 A video is a video file, or a directory that *directly* contains frame images (.png .jpg
 .jpeg). Trees are walked recursively, so flat folders (one folder = one video), folders of
 videos and Sky Time-lapse's two-level ``sky_train/<id>/<id>_<k>/<frames>`` all work
-(DATA_AND_BASELINES.md §2, traps 1, 2 and 4). Frames are ordered naturally (``img_2`` before
+(docs/datasets.md, *Loading rules*). Frames are ordered naturally (``img_2`` before
 ``img_10``); gaps in frame numbers are allowed and counted.
 
 Every frame's header is checked when a source is opened (size, colour mode, readability and a

@@ -11,7 +11,7 @@
 
 H.264 in 4:2:0 needs even frame sizes: an odd height or width is padded by one replicated
 row/column before encoding. Samples meant for metrics go to ``.npy`` or PNG frames, never
-mp4/gif (lossy round trips shift FVD; DATA_AND_BASELINES.md §2).
+mp4/gif (lossy round trips shift FVD; docs/datasets.md, *Lossless storage*).
 """
 from __future__ import annotations
 

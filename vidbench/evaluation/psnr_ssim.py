@@ -1,5 +1,6 @@
-"""PSNR / SSIM of predicted videos against their real counterparts (METRICS.md §4), paired
-in order: the i-th video of the predicted source against the i-th of the real one.
+"""PSNR / SSIM of predicted videos against their real counterparts, paired in order: the
+i-th video of the predicted source against the i-th of the real one (docs/protocols.md,
+*PSNR and SSIM*).
 
 Per-frame values come from :func:`vidbench.metrics.psnr_ssim.frame_values` under a named preset
 (``wang``, ``valid-crop``, ``dtvnet-ffmpeg``), one pair at a time (no network, so no shared

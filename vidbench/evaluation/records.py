@@ -1,7 +1,8 @@
 """The results store: append-only JSON lines, one line per measured number, with provenance.
 
 Follows the run-record idea of NVlabs/stylegan2-ada-pytorch (one JSONL line per metric
-evaluation) and STYLE.md principle 10. A line is one JSON object holding at least
+evaluation; docs/protocols.md, *Result records and provenance*). A line is one JSON object
+holding at least
 :data:`REQUIRED_KEYS` (metric, protocol, value) and :data:`PROVENANCE_KEYS` (timestamp, git
 commit and dirty flag, package versions, device), plus whatever the producer knows: std and
 per-run values where the protocol repeats, sample counts, seeds, the sources' fingerprints,

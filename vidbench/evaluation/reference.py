@@ -5,7 +5,7 @@ others can use, import such a file, list the cache.
 An exported file is the cache entry's ``.npz`` (float64 sums, count, the full key JSON) plus
 ``mu`` and ``sigma`` (covariance with the protocol's divisor, ``sigma_ddof``), so it can be
 read without vidbench. Importing verifies that the key JSON hashes to the key and that the
-statistics are consistent (R11, METRICS.md §6).
+statistics are consistent (docs/protocols.md, *Reference-statistics cache*).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Experiment cells and their content keys (STYLE.md principle 5: keys are content addresses).
+"""Experiment cells and their content keys (keys are content addresses, never paths or names).
 
 A *cell* is one row of one experiment at one training seed: what a cluster job runs. It knows
 its prerequisites (an image generator, its PCA basis, a motion-training config) and the result

@@ -4,7 +4,8 @@ Reference: Tian et al., ICLR 2021, App. D: many videos are generated from one co
 with the StyleGAN2 noise switched off, so that they differ only in their motion noise ε; their
 mean video is blurred where the motions disagree, and the per-pixel standard deviation of the
 last frame measures how far apart the motions end up (Full vs w/o L_mi). The paper's numbers
-were lost in extraction (DATA_AND_BASELINES.md §4), so this is vidbench's own metric,
+were lost in extraction (docs/datasets.md, *The paper's reported numbers*), so this is
+vidbench's own metric,
 protocol ``last-frame-std``:
 
 * N videos share ``w_1`` of sample ``content`` (:func:`vidbench.sample.generate.generate_videos`,

@@ -1,11 +1,13 @@
 """The MoCoGAN-HD paper's tables, rendered from result lines and the paper's reported numbers.
 
-A pure renderer (STYLE.md principle 10): it reads records of the results store
+A pure renderer (docs/protocols.md, *Result records and provenance*): it reads records of
+the results store
 (:mod:`vidbench.evaluation.records`) and the constants of :mod:`vidbench.baselines.reported`, and computes nothing.
 A column is one (metric, protocol): the paper's numbers form their own column per metric,
 every cell of it marked ``†`` (reported, not measured); each protocol vidbench measured under
 gets its own column (``FVD ↓ [mocogan-hd]``), so numbers under different protocols never
-share a column (ARCHITECTURE.md, "Protocols are named"; DATA_AND_BASELINES.md §4.3).
+share a column (docs/protocols.md, *Protocols are named*; docs/datasets.md, *How reported
+numbers are shown*).
 
 Measured cells come from result lines whose ``experiment`` is the table's (e.g.
 ``ablation-ucf101``), or one of the table's experiment families written by ``vidbench run``

@@ -3,7 +3,8 @@
 Reference: MoCoGAN-HD (Tian et al., ICLR 2021) §4.1 and Eqn. 8 invert the first frame x_1 of
 a Sky Time-lapse test clip into w_1 by minimising a reconstruction term plus λ_vgg times a VGG
 perceptual term; the paper does not state λ_vgg, the iterations, the optimiser, the VGG layers
-or whether w is one vector or one per layer, and no code was released (MOCOGANHD.md §13, §17).
+or whether w is one vector or one per layer, and no code was released (docs/official-code.md,
+*Video prediction and inversion*).
 vidbench starts from Abdal et al., "Image2StyleGAN" (ICCV 2019): Adam (lr 0.01, betas 0.9 /
 0.999, eps 1e-8) for 5000 iterations from the mean w, loss = MSE(pixels) + perceptual, with
 VGG16 conv1_1, conv1_2, conv3_2, conv4_2 (:mod:`vidbench.models.vgg`). Unlike Image2StyleGAN (which

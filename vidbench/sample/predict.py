@@ -1,10 +1,11 @@
 """Video prediction from the first frame: MoCoGAN-HD's Sky Time-lapse experiment (Tab. 3).
 
-Reference: Tian et al., ICLR 2021, §4.1 (no code released; MOCOGANHD.md §13). For every test
-clip: invert its first frame x_1 into w_1 (:mod:`vidbench.sample.inversion`), run the motion
-generator from w_1 for ``num_latents`` codes, bring the trajectory to the target length,
-render it with the frozen image generator and compare with the real clip (PSNR/SSIM,
-METRICS.md §4). "Up-B" is PSNR/SSIM of G_I(w_1) against x_1: the ceiling the inversion sets.
+Reference: Tian et al., ICLR 2021, §4.1 (no code released; docs/official-code.md, *Video
+prediction and inversion*). For every test clip: invert its first frame x_1 into w_1
+(:mod:`vidbench.sample.inversion`), run the motion generator from w_1 for ``num_latents``
+codes, bring the trajectory to the target length, render it with the frozen image generator
+and compare with the real clip (PSNR/SSIM, docs/protocols.md, *PSNR and SSIM*). "Up-B" is
+PSNR/SSIM of G_I(w_1) against x_1: the ceiling the inversion sets.
 
 Settings the paper leaves open, chosen here and recorded in the manifest:
 
@@ -15,7 +16,7 @@ Settings the paper leaves open, chosen here and recorded in the manifest:
   codes kept, codes themselves kept when T = n. ``interp="midpoint"`` inserts midpoints and
   needs T = 2n − 1.
 * **Real frames.** The first ``num_frames`` frames of each clip, brought to the generator's
-  resolution: centre square crop then Lanczos (MoCoGAN-HD's loader, §10), or ``crop="none"``
+  resolution: centre square crop then Lanczos (MoCoGAN-HD's loader), or ``crop="none"``
   to squash the frame as MDGAN's and DTVNet's ``Resize(128, 128)`` do. For Sky use
   ``sky:split=test,sky_first32=true`` (MDGAN/DTVNet's test split: first 32 frames of every
   short test clip with at least 32; ``sky`` alone is taken to mean this).

@@ -7,7 +7,8 @@ the functions behind ``vidbench eval psnr-ssim``, so the manifest's numbers equa
 command's on the written folders. Per-frame rows are replaced by ``per_frame_mean`` (the mean
 over videos at each time step: how the quality decays along the prediction).
 
-Baselines (DATA_AND_BASELINES.md §3.2-3.3). Both write every frame through
+Baselines (docs/datasets.md, *MDGAN outputs* and *DTVNet outputs*). Both write every frame
+through
 ``save_image(normalize=True)``, so their predictions are min–max normalised and their ground
 truth must be normalised the same way:
 

@@ -1,17 +1,16 @@
 """``vidbench train image``: train a StyleGAN2 image generator (rosinality layout).
 
-Reference: Karras et al., "Analyzing and Improving the Image Quality of StyleGAN" (CVPR 2020)
-as trained by rosinality/stylegan2-pytorch ``train.py``, whose checkpoint layout MoCoGAN-HD
-reads (MOCOGANHD.md §3.2). Matched: the networks (:mod:`vidbench.models.stylegan2`,
-:mod:`vidbench.models.stylegan2_disc`), the non-saturating logistic loss, lazy R1 on reals every k steps
-weighted γ/2·k with the discriminator's Adam lr and β₂ corrected by k/(k+1), Adam
-β = (0, 0.99),
-the EMA generator ``g_ema``, fresh noise maps in every forward, the mapping's lr multiplier
-0.01, and the checkpoint keys ``g``, ``d``, ``g_ema``, ``g_optim``, ``d_optim``, ``args``.
-Not included, by choice: path-length regularisation and style mixing (MoCoGAN-HD broadcasts
-one w to every layer, so neither is needed to drive it; both slow a CPU run), and ADA.
-Horizontal flips are off by default (``hflip``). The EMA half-life is given in images, with an
-optional StyleGAN2-ADA ramp-up.
+Reference: Karras et al., "Analyzing and Improving the Image Quality of StyleGAN" (CVPR 2020) as
+trained by rosinality/stylegan2-pytorch ``train.py``, whose checkpoint layout MoCoGAN-HD reads
+(docs/official-code.md, *Image-generator checkpoint layout*). Matched: the networks
+(:mod:`vidbench.models.stylegan2`, :mod:`vidbench.models.stylegan2_disc`), the non-saturating
+logistic loss, lazy R1 on reals every k steps weighted γ/2·k with the discriminator's Adam lr
+and β₂ corrected by k/(k+1), Adam β = (0, 0.99), the EMA generator ``g_ema``, fresh noise maps
+in every forward, the mapping's lr multiplier 0.01, and the checkpoint keys ``g``, ``d``,
+``g_ema``, ``g_optim``, ``d_optim``, ``args``. Not included, by choice: path-length
+regularisation and style mixing (MoCoGAN-HD broadcasts one w to every layer, so neither is
+needed to drive it; both slow a CPU run), and ADA. Horizontal flips are off by default
+(``hflip``). The EMA half-life is given in images, with an optional StyleGAN2-ADA ramp-up.
 
 A run directory holds ``config.json`` (resolved config, data description, provenance),
 ``log.jsonl`` (one JSON object per ``log_every`` steps), ``checkpoint.pt`` (everything needed

@@ -1,12 +1,13 @@
 """Opening a frozen image generator file for motion training, PCA and sampling.
 
-Reads a rosinality-layout StyleGAN2 checkpoint (``{"g_ema": state_dict}``, MOCOGANHD.md §3.2)
-with ``weights_only=True`` and works out its architecture from the state dict itself: size
-from the number of ``to_rgbs``, ``style_dim`` and ``n_mlp`` from the mapping layers, channels per
-resolution from the conv weights. So official files, converted files and small test files
-all open with one call, and a wrong file fails with the list of mismatching keys (quirk Q16:
-strict load). ``lr_mlp`` cannot be read from the weights; rosinality's default 0.01 is
-assumed and recorded.
+Reads a rosinality-layout StyleGAN2 checkpoint (``{"g_ema": state_dict}``;
+docs/official-code.md, *Image-generator checkpoint layout*) with ``weights_only=True`` and works
+out its architecture from the state dict itself: size from the number of ``to_rgbs``,
+``style_dim`` and ``n_mlp`` from the mapping layers, channels per resolution from the conv
+weights. So official files, converted files and small test files all open with one call, and a
+wrong file fails with the list of mismatching keys (docs/official-code.md,
+*Strict image-generator loading*). ``lr_mlp`` cannot be read from the weights; rosinality's
+default 0.01 is assumed and recorded.
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """The losses of one MoCoGAN-HD generator step and one discriminator step (Eqns. 3-7).
 
 Reference: snap-research/MoCoGAN-HD ``train_func_in_domain.py`` and
-``train_func_cross_domain.py`` (``G_step``, ``D_step``), reimplemented from MOCOGANHD.md §8
-over the pure loss functions of :mod:`vidbench.models.losses`. Inputs are frames [B, T, 3, S, S] in
+``train_func_cross_domain.py`` (``G_step``, ``D_step``), reimplemented over the pure loss
+functions of :mod:`vidbench.models.losses` (docs/official-code.md, *Losses*; names in italics
+below are sections of that page). Inputs are frames [B, T, 3, S, S] in
 [−1, 1] at the discriminator size (fakes already box-pooled). Terms are returned unweighted;
 the totals apply the weights of :class:`vidbench.train.motion_config.LossConfig`:
 
@@ -11,14 +12,16 @@ the totals apply the weights of :class:`vidbench.train.motion_config.LossConfig`
 * G, contrastive image D (cross-domain; in-domain ``paper-contrastive``):
   ``w_video·L_3d + w_image·(−mean D(aug x_t)) + w_match·L_fm + w_mi·L_mi``, L_fm = −mean
   cos(p(aug x_t), p(aug x_1)) from the online D; cross-domain also returns the EMA-D
-  projections of the same augmented frames, to be pushed into the queues (Q6).
+  projections of the same augmented frames, to be pushed into the queues (*Queues filled in
+  generator steps*).
 * D_3d: ``0.5·[RaLS(real, fake, 1) + RaLS(fake, real, 0)] + GP`` (GP on unflipped inputs).
   RaLS sees every patch of each scale's map (code); ``loss.video_response="averaged"`` first
   averages each sample's patch responses ("local responses are averaged", paper §3.1; the GP
   stays on the patch maps).
 * image D, in-domain official: the same RaLS form on pairs. Cross-domain: hinge on D(aug x_1)
   (real) vs D(aug x_t) (fake) plus ``w_contrastive·L_contr`` with two augmentations of each
-  (Q4, Q7); negatives from ``q_real`` for the x_1 views and ``q_fake`` for the x_t views
+  (*Contrastive diagonal logit set to zero*; *Cross-domain image D sees only generated
+  frames*); negatives from ``q_real`` for the x_1 views and ``q_fake`` for the x_t views
   (code), or from ``q_fake`` for both with ``loss.memory_bank="fake-frames"`` (paper App.
   A.2.2: EMA outputs of fake frames are the negatives). In-domain ``paper-contrastive`` (paper §3.2, [inferred]): hinge on an augmented
   real frame vs an augmented generated frame, plus ``w_contrastive·InfoNCE`` of two augmented

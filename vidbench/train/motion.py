@@ -1,12 +1,13 @@
-"""MoCoGAN-HD motion-generator training: the loop (MOCOGANHD.md §11).
+"""MoCoGAN-HD motion-generator training: the loop.
 
 Reference: Tian et al., ICLR 2021, Eqns. 3-7; snap-research/MoCoGAN-HD ``train.py`` with
 ``train_func_in_domain.py`` / ``train_func_cross_domain.py`` (commit 27356ba), reimplemented.
 Scope of the match: the networks, losses, weights, optimiser settings and schedule (per
 iteration one real batch, ``g_steps`` = 5 generator steps each with fresh z and the same real
 batch, then one D_3d step and one image-D step, then the image-D EMA; queues filled in
-generator steps, Q1, Q6). Fixed on purpose: discriminators are frozen during generator steps
-(Q12), optimiser and RNG states are saved (Q17), one process needs no DDP (Q18). Random numbers
+generator steps). Fixed on purpose: discriminators are frozen during generator steps,
+optimiser and RNG states are saved, one process needs no DDP. docs/official-code.md explains
+each (*Training loop and per-data-set settings*, *Behaviours kept or fixed*). Random numbers
 come from seeded ``torch.Generator`` objects (``latent``: z, ε, noise maps; ``aug``: time flips,
 frame choices, ``warp``, GP α; the data sampler's own), not Python's ``random``.
 
@@ -73,7 +74,8 @@ def deterministic_algorithms(enabled: bool) -> Iterator[None]:
 
 
 def build_discriminators(cfg: MotionTrainConfig, generator: torch.Generator):
-    """(D_3d or None, image D or None) for the config (MOCOGANHD.md §7, §12)."""
+    """(D_3d or None, image D or None) for the config (docs/official-code.md, *In-domain and
+    cross-domain modes*)."""
     d = cfg.disc
     patch = dict(ndf=d.ndf, ndf_max=d.ndf_max, n_layers=d.n_layers, num_scales=d.num_scales,
                  generator=generator)
@@ -180,7 +182,7 @@ def train_motion(cfg: MotionTrainConfig, run_dir: str | Path, *, resume: bool = 
                       batch_size=cfg.batch_size, seed=derive_seed(cfg.seed, "data"), rank=rank,
                       world=world, num_workers=cfg.data.num_workers)
     total_steps = cfg.steps or cfg.epochs * data.iters_per_epoch
-    if main and data.skipped:   # quirk Q25: dropped, but never silently
+    if main and data.skipped:   # short videos are dropped, but never silently
         warnings.warn(f"{len(data.skipped)} videos skipped (listed in run.json), e.g. "
                       f"{data.skipped[0][0]}: {data.skipped[0][1]}")
     step, init_files = 0, []
@@ -275,7 +277,7 @@ def train_motion(cfg: MotionTrainConfig, run_dir: str | Path, *, resume: bool = 
         while step < total_steps:
             real = next(batches).to(device)
             for p in d_params:
-                p.requires_grad_(False)                      # Q12: D frozen in G steps
+                p.requires_grad_(False)                      # D frozen in G steps (a fix)
             for _ in range(cfg.g_steps):
                 sync_d_buffers()
                 fake, out = generate(image, motion, local_batch, n_frames, size, rngs["latent"])

@@ -1,7 +1,8 @@
 """Typed configuration of MoCoGAN-HD motion training: frozen dataclasses, presets as data.
 
 Every default lives in the dataclasses below, and they are the official code's values
-(snap-research/MoCoGAN-HD ``options/*.py`` and ``train_func_*.py``, MOCOGANHD.md §2). A
+(snap-research/MoCoGAN-HD ``options/*.py`` and ``train_func_*.py``; docs/official-code.md,
+*Hyper-parameters*). A
 *preset* is a dict of dotted overrides (:data:`PRESETS`); an ablation is a smaller dict of
 overrides on top (:data:`ABLATIONS`). :func:`resolve_config` applies preset → ablations →
 user overrides and fills the mode-dependent defaults, so the saved ``config.json`` states
@@ -11,7 +12,8 @@ JSON file).
 Presets:
 
 * ``paper``: the code defaults. With ``--preset paper`` and a data set that has a row in
-  MOCOGANHD.md §11 (``ucf101``, ``faceforensics``, ``sky``), that row's preset
+  docs/official-code.md, *Training loop and per-data-set settings* (``ucf101``,
+  ``faceforensics``, ``sky``), that row's preset
   ``paper-<dataset>`` is used; the cross-domain rows are named explicitly
   (``paper-ffhq256-voxceleb``, ``paper-ffhq1024-voxceleb``, ``paper-afhq-voxceleb``,
   ``paper-anime-voxceleb``, ``paper-church-tlvdb``).
@@ -95,12 +97,12 @@ class DataConfig:
 class MotionTrainConfig:
     generator: str | None = None    # image generator file (rosinality layout, ``g_ema``)
     pca: str | None = None          # folder with pca_comp.npy, pca_stdev.npy, style_mean.npy
-    mode: str = "in-domain"         # in-domain | cross-domain (MOCOGANHD.md §12)
-    image_disc_variant: str = "official"  # official | paper-contrastive (in-domain, §15)
+    mode: str = "in-domain"         # in-domain | cross-domain (docs/official-code.md)
+    image_disc_variant: str = "official"  # official | paper-contrastive (in-domain, paper §3.2)
     batch_size: int = 16            # global batch, split across DDP ranks (--batchSize)
     steps: int | None = None        # iterations (one D step + g_steps G steps each)
-    epochs: int | None = None       # alternatively: epochs of one clip per video (§10)
-    g_steps: int = 5                # G steps per D step, same real batch (--G_step, Q1)
+    epochs: int | None = None       # alternatively: epochs of one clip per video
+    g_steps: int = 5                # G steps per D step, same real batch (--G_step)
     seed: int = 0                   # seeds every torch.Generator of the run
     device: str = "cpu"             # torch device (cuda under torchrun: one GPU per rank)
     log_every: int = 5              # iterations between log.jsonl lines
@@ -131,7 +133,9 @@ class MotionTrainConfig:
 
 
 # --------------------------------------------------------------------------- presets (data)
-PAPER_ROWS: dict[str, dict[str, Any]] = {   # MOCOGANHD.md §11 (image-G file in the comment)
+# The rows of docs/official-code.md, *Training loop and per-data-set settings* (image-G file in
+# the comment).
+PAPER_ROWS: dict[str, dict[str, Any]] = {
     "ucf101": {"mode": "in-domain", "batch_size": 16, "epochs": 20,        # ucf-256-fid41.6761
                "data.dataset": "ucf101"},
     "faceforensics": {"mode": "in-domain", "batch_size": 16, "epochs": 100,  # faceforensics-fid10.99
@@ -173,7 +177,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {   # command-line switch -> overrides
 
 
 def preset_name(preset: str, dataset: str | None) -> str:
-    """The preset actually used: ``paper`` with a data set of a §11 row becomes its row."""
+    """The preset actually used: ``paper`` with a data set of a paper row becomes its row."""
     if preset not in PRESETS:
         raise VidbenchError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
     head = (dataset or "").split(":", 1)[0]

@@ -1,15 +1,18 @@
-"""Real training clips, drawn as MoCoGAN-HD's loader draws them (MOCOGANHD.md §10).
+"""Real training clips, drawn as MoCoGAN-HD's loader draws them.
+
+See docs/official-code.md, *Real training clips*, and the sections named in italics below.
 
 Reference: snap-research/MoCoGAN-HD ``data/video_dataset.py`` with a ``DistributedSampler``,
 reimplemented. Rules kept: a video needs **more than** ``n_frames·time_step`` frames (shorter
-ones are dropped and listed, quirk Q25); one clip per video per epoch, its start drawn
-uniformly from {0, …, L − 1 − n_frames·time_step}, frames ``start, start + time_step, …``;
-centre square crop from the first frame's size (offset ``(long − short) // 2``); Pillow
-Lanczos resize to the discriminator size (the ``ANTIALIAS`` filter, quirk Q22; fakes are
-box-pooled instead, quirk Q24); ``x / 255 · 2 − 1`` in float32; frames converted to RGB
-(quirk Q23). An epoch is a permutation of the videos, truncated to a multiple of the world
-size, rank ``r`` taking every ``world``-th entry from ``r`` (DistributedSampler), in batches of
-``batch_size / world``, the last partial batch dropped.
+ones are dropped and listed, *Short videos dropped, never silently*); one clip per video per
+epoch, its start drawn uniformly from {0, …, L − 1 − n_frames·time_step}, frames
+``start, start + time_step, …``; centre square crop from the first frame's size (offset
+``(long − short) // 2``); Pillow Lanczos resize to the discriminator size (the ``ANTIALIAS``
+filter, *Lanczos instead of ANTIALIAS*; fakes are box-pooled instead,
+*Real clips resized, fakes pooled*); ``x / 255 · 2 − 1`` in float32; frames converted to RGB
+(*Frames converted to RGB*). An epoch is a permutation of the videos, truncated to a multiple of
+the world size, rank ``r`` taking every ``world``-th entry from ``r`` (DistributedSampler), in
+batches of ``batch_size / world``, the last partial batch dropped.
 
 Determinism: the permutation and the clip starts of an epoch are drawn from one CPU
 ``torch.Generator`` whose state at the start of the epoch is part of :meth:`state_dict`, with

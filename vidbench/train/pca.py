@@ -1,4 +1,4 @@
-"""The PCA basis of W that the motion generator moves along (MOCOGANHD.md §4).
+"""The PCA basis of W that the motion generator moves along (docs/official-code.md, *PCA basis*).
 
 Reference: snap-research/MoCoGAN-HD ``get_stats_pca.py``: z ~ N(0, I) in batches, mapped through
 the frozen mapping network, then sklearn ``IncrementalPCA(n_components=D)``. Keeping every
@@ -180,7 +180,7 @@ def load_pca(directory: str | os.PathLike,
              expected_hashes: dict[str, str] | None = None) -> PCABasis:
     """Read a PCA folder (vidbench's or the official ``save_pca_path``); with
     ``expected_hashes`` every listed file must have that sha256 (a trained G_M is valid only
-    with its own basis, §4)."""
+    with its own basis)."""
     directory = os.path.abspath(os.fspath(directory))
     if not os.path.isdir(directory):
         raise BadInputError(directory, "PCA folder not found (make one with `vidbench pca`)")

@@ -1,6 +1,6 @@
 """How a number was made: git commit, package versions, device, time.
 
-Stored with every result line (ARCHITECTURE.md, "Results and provenance").
+Stored with every result line (docs/protocols.md, *Result records and provenance*).
 """
 from __future__ import annotations
 
