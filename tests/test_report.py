@@ -124,7 +124,7 @@ def test_every_media_file_exists_and_decodes(report):
 
 
 def test_generated_clips_are_the_samples_the_metric_scored(report, store):
-    from vidbench.data.sources import open_source
+    from vidbench.evaluation.sources import open_any_source as open_source
 
     scored = open_source(store["ckpt"])          # the result line's own fake spec
     shown = gif_frames(report["dir"] / "media/ablation--full-256/generated_01.gif")

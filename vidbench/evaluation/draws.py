@@ -6,7 +6,7 @@ per video) and how the clips are chosen: the first N in the source's natural-sor
 seeded random subset (indices sorted for sequential decoding). Asking for more clips than a
 source has is an error that names the option to change. When fake and real are the same source
 (a ground-truth row) both sides are drawn as real clips from one seeded permutation, so the two
-sets are disjoint. See docs/protocols.md for each protocol's draw.
+sets are disjoint. See docs/protocols.md, *Clip drawing* and *Ground-truth rows*.
 """
 from __future__ import annotations
 
