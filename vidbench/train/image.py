@@ -50,9 +50,10 @@ from vidbench.data.convert import to_uint8
 from vidbench.data.writers import write_grid
 from vidbench.utils.errors import BadInputError, VidbenchError
 from vidbench.utils.fileio import atomic_torch_save, atomic_write_text
-from vidbench.train.image_data import batch_indices, derive_seed, load_image_bank, make_batch
+from vidbench.train.image_data import batch_indices, load_image_bank, make_batch
 from vidbench.train.image_config import PRESETS, ImageTrainConfig, config_from_dict, preset
 from vidbench.utils.provenance import provenance
+from vidbench.utils.seeding import derive_seed
 
 CHECKPOINT, GENERATOR, GENERATOR_JSON = "checkpoint.pt", "generator.pt", "generator.json"
 _G_INIT, _D_INIT, _TRAIN, _SAMPLE = 10, 11, 12, 13  # seed streams
