@@ -31,7 +31,6 @@ rank's random state and can only be resumed with the same number of processes.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import time
 from dataclasses import asdict
@@ -50,6 +49,7 @@ from vidbench.data.convert import to_uint8
 from vidbench.data.writers import write_grid
 from vidbench.utils.errors import BadInputError, VidbenchError
 from vidbench.utils.fileio import atomic_torch_save, atomic_write_text
+from vidbench.utils.hashing import sha256_file
 from vidbench.train.image_data import batch_indices, load_image_bank, make_batch
 from vidbench.train.image_config import PRESETS, ImageTrainConfig, config_from_dict, preset
 from vidbench.utils.provenance import provenance
@@ -58,14 +58,6 @@ from vidbench.utils.seeding import derive_seed
 CHECKPOINT, GENERATOR, GENERATOR_JSON = "checkpoint.pt", "generator.pt", "generator.json"
 _G_INIT, _D_INIT, _TRAIN, _SAMPLE = 10, 11, 12, 13  # seed streams
 FORMAT = "vidbench-stylegan2-run/1"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _torch_gen(seed: int, stream: int, rank: int = 0) -> torch.Generator:
@@ -147,7 +139,7 @@ def _export(run: Path, c: ImageTrainConfig, g_ema, step: int, data: dict) -> Pat
     out = run / GENERATOR
     atomic_torch_save({"g_ema": g_ema.state_dict(), "args": rosinality_args(c)}, out)
     meta = {"format": "rosinality-stylegan2", "key": "g_ema", "file": GENERATOR,
-            "sha256": _sha256(out), "kwargs": generator_kwargs(c),
+            "sha256": sha256_file(out), "kwargs": generator_kwargs(c),
             "step": step, "images_seen": step * c.batch,
             "data_fingerprint": data["source"].get("fingerprint"), "config": asdict(c)}
     atomic_write_text(run / GENERATOR_JSON, json.dumps(meta, indent=1) + "\n")
@@ -332,7 +324,7 @@ def load_generator_from_run(path: str | Path, frozen: bool = True) -> StyleGAN2G
         raise BadInputError(meta_path, f"not a generator description ({exc})") from None
     if not pt.is_file():
         raise BadInputError(pt, "generator weights named by generator.json are missing")
-    digest = _sha256(pt)
+    digest = sha256_file(pt)
     if digest != meta.get("sha256"):
         raise BadInputError(pt, f"sha256 {digest} does not match {meta.get('sha256')} recorded "
                                 f"in {meta_path.name}")

@@ -10,7 +10,6 @@ assumed and recorded.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import asdict, dataclass
@@ -22,20 +21,9 @@ from vidbench.models.generator_api import StyleGAN2Adapter
 from vidbench.models.state_io import load_strict, read_state_dict
 from vidbench.models.stylegan2 import StyleGAN2Generator
 from vidbench.utils.errors import BadInputError
+from vidbench.utils.hashing import sha256_file
 
 RUN_GENERATOR = "generator.pt"   # what `vidbench train image` leaves in its run folder
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a file (hex), read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    except OSError as exc:
-        raise BadInputError(path, f"cannot read: {exc}") from None
-    return h.hexdigest()
-
 
 @dataclass(frozen=True)
 class StyleGAN2Arch:
@@ -108,4 +96,4 @@ def load_image_generator(path: str | os.PathLike, *, size: int | None = None,
     load_strict(g, state, path, f"StyleGAN2 (rosinality layout) size {arch.size}, style_dim "
                                 f"{arch.style_dim}, n_mlp {arch.n_mlp}")
     g.eval().requires_grad_(False)
-    return LoadedGenerator(StyleGAN2Adapter(g).to(device), path, file_sha256(path), arch)
+    return LoadedGenerator(StyleGAN2Adapter(g).to(device), path, sha256_file(path), arch)
