@@ -9,6 +9,7 @@ import warnings
 from typing import Any
 
 from vidbench.cli import add_command
+from vidbench.commands._args import print_plan
 
 EXPERIMENTS = {
     "ablation": ("Tab. 5 UCF-101 ablations: w/o Eqn. 2, w/o D_I, w/o D_V, Full-128, Full-256",
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     for problem in report["problems"]:
         print(f"vidbench run: warning: {problem}", file=sys.stderr)
     if args.json or args.dry_run:
-        print(json.dumps(report, indent=None if args.json else 2, default=str))
+        print_plan(report, args.json)
     else:
         print(_summary(report))
     return 0

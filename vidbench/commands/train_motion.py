@@ -7,8 +7,8 @@ import json
 import os
 
 from vidbench.cli import add_command
-from vidbench.commands.eval import (distributed_from_env, is_main_process, non_negative_int,
-                                    positive_int)
+from vidbench.commands._args import (distributed_from_env, is_main_process, non_negative_int,
+                                     positive_int)
 from vidbench.train.motion_config import (ABLATIONS, IMAGE_DISC_VARIANTS, MEMORY_BANKS, MODES, PRESETS,
                              VIDEO_RESPONSES, fill_defaults, load_config, resolve_config,
                              with_overrides)
