@@ -26,6 +26,18 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def parse_setting(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` as ``(key, value)``, both stripped; the value is read as JSON when it
+    parses (numbers, true, null, lists), else kept as text."""
+    key, eq, value = text.partition("=")
+    if not eq or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value.strip()
+
+
 def protocol_name(metric: str):
     """An argparse ``type`` accepting the protocol names of ``metric`` (checked when parsed,
     so building the parser loads no metric module)."""
@@ -146,6 +158,6 @@ def read_results(paths: list[str], command: str) -> list[dict[str, Any]]:
 
 
 __all__ = ["DEFAULT_RESULTS", "MAX_PROBLEMS_SHOWN", "positive_int", "non_negative_int",
-           "protocol_name", "add_list_protocols", "context_kwargs",
+           "parse_setting", "protocol_name", "add_list_protocols", "context_kwargs",
            "add_common_args", "is_main_process", "distributed_from_env", "print_result",
            "print_plan", "results_paths", "read_results"]
