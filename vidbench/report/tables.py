@@ -17,7 +17,7 @@ dataset]``; ``dataset=`` keeps one data set only. Where several lines fill one c
 (by ``timestamp``) is shown and the others are counted in a note; a value whose sample counts
 differ from its protocol's is marked ``‡``, and each measured column whose lines state their
 sample counts gets a footnote with them. Renderers: text, markdown, CSV and LaTeX (both via a
-``pandas.DataFrame``, :func:`table_frame`) and JSON.
+``pandas.DataFrame``, :func:`vidbench.report.formats.table_frame`) and JSON.
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from typing import Any, Sequence
 
 from vidbench.baselines.reported import MEASURED, PAPER, QUOTED, ReportedNumber, reported
 from vidbench.evaluation import records as R
-from vidbench.report.formats import (count_notes, render_csv, render_latex,  # noqa: F401
-                                    table_frame)
+from vidbench.report.formats import (MISSING, count_notes, render_csv, render_latex,
+                                     table_grid)
 from vidbench.utils.errors import VidbenchError
 
 FORMATS = ("text", "markdown", "md", "csv", "latex", "json")
@@ -36,7 +36,6 @@ EXTENSIONS = {"text": "txt", "markdown": "md", "md": "md", "csv": "csv", "latex"
               "json": "json"}
 REPORTED_MARK = "†"
 OVERRIDE_MARK = "‡"
-MISSING = "–"
 METRIC_LABELS = {"isv": "IS", "fvd": "FVD", "acd": "ACD", "psnr": "PSNR", "ssim": "SSIM",
                  "fid": "FID", "diversity": "Diversity"}
 HIGHER_IS_BETTER = {"isv": True, "fvd": False, "acd": False, "psnr": True, "ssim": True,
@@ -248,15 +247,8 @@ def build_table(name: str, records: Sequence[dict[str, Any]], dataset: str | Non
     return Table(spec, columns, list(rows.items()), cells, legend, notes)
 
 
-def _grid(table: Table, empty: str = MISSING) -> tuple[list[str], list[list[str]]]:
-    header = [table.spec.row_field] + [c.label for c in table.columns]
-    body = [[label] + [table.cell(key, i).text if (key, i) in table.cells else empty
-                       for i in range(len(table.columns))] for key, label in table.rows]
-    return header, body
-
-
 def render_markdown(table: Table) -> str:
-    header, body = _grid(table)
+    header, body = table_grid(table)
     esc = lambda s: s.replace("|", "\\|")   # noqa: E731
     lines = [f"### {table.spec.title}", "",
              "| " + " | ".join(map(esc, header)) + " |",
@@ -267,7 +259,7 @@ def render_markdown(table: Table) -> str:
 
 
 def render_text(table: Table) -> str:
-    header, body = _grid(table)
+    header, body = table_grid(table)
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
     fmt = lambda row: "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
     lines = [table.spec.title, "", fmt(header), "  ".join("-" * w for w in widths)]
