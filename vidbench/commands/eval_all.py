@@ -37,7 +37,7 @@ def _count_text(r: dict[str, Any]) -> str:
     return f"{r['num_fake']}" + (f"/{real}" if real is not None else "")
 
 
-def format_table(record: dict[str, Any]) -> str:
+def format_metric_lines(record: dict[str, Any]) -> str:
     """One line per (metric, protocol): value, clips (fake/real, or runs x samples), status."""
     rows = [("metric", "protocol", "value", "clips", "status")]
     for r in record["results"]:
@@ -75,7 +75,7 @@ def run(args) -> int:
     if args.dry_run:
         print_plan(record, args.json)
         return 0
-    print_result(record, args.json, format_table(record))
+    print_result(record, args.json, format_metric_lines(record))
     return 0 if record["num_ok"] > 0 else 2
 
 

@@ -235,7 +235,7 @@ def run_benchmark(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
     return run_experiment("benchmark", dataset, **kwargs)
 
 
-def run_prediction(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
+def run_prediction_experiment(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
     """Tab. 3's video prediction (PSNR/SSIM of Ours and Up-B):
     :func:`run_experiment` ``("prediction", dataset, **kwargs)``."""
     return run_experiment("prediction", dataset, **kwargs)
@@ -253,5 +253,5 @@ def run_diversity(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
     return run_experiment("diversity", dataset, **kwargs)
 
 
-__all__ = ["run_experiment", "run_ablation", "run_benchmark", "run_prediction",
+__all__ = ["run_experiment", "run_ablation", "run_benchmark", "run_prediction_experiment",
            "run_cross_domain", "run_diversity", "default_results", "default_work", "done_keys"]

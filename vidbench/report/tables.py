@@ -108,7 +108,7 @@ class Column:
 
 
 @dataclass(frozen=True)
-class Cell:
+class TableCell:
     text: str                     # as displayed, markers included
     kind: str                     # reported | measured | empty
     value: float | None = None
@@ -121,29 +121,30 @@ class Table:
     spec: TableSpec
     columns: list[Column]
     rows: list[tuple[str, str]]                     # (row key, label)
-    cells: dict[tuple[str, int], Cell]
+    cells: dict[tuple[str, int], TableCell]
     legend: list[str]
     notes: list[str]
 
-    def cell(self, row_key: str, column: int) -> Cell:
-        return self.cells.get((row_key, column), Cell(MISSING, "empty"))
+    def cell(self, row_key: str, column: int) -> TableCell:
+        return self.cells.get((row_key, column), TableCell(MISSING, "empty"))
 
 
-def _reported_cell(r: ReportedNumber) -> Cell:
-    return Cell(f"{r.printed} {REPORTED_MARK}", "reported", r.value, r.pm,
-                {"paper": r.paper, "table": r.table, "row": r.row, "column": r.column,
-                 "printed": r.printed, "origin": r.origin, **({"note": r.note} if r.note else {})})
+def _reported_cell(r: ReportedNumber) -> TableCell:
+    return TableCell(f"{r.printed} {REPORTED_MARK}", "reported", r.value, r.pm,
+                     {"paper": r.paper, "table": r.table, "row": r.row, "column": r.column,
+                      "printed": r.printed, "origin": r.origin,
+                      **({"note": r.note} if r.note else {})})
 
 
-def _measured_cell(rec: dict[str, Any]) -> Cell:
+def _measured_cell(rec: dict[str, Any]) -> TableCell:
     metric, value = rec[R.KEY_METRIC], float(rec[R.KEY_VALUE])
     d = DECIMALS.get(metric, 4)
     std = rec.get(R.KEY_STD) if (rec.get(R.KEY_NUM_RUNS) or 1) > 1 else None
     text = f"{value:.{d}f}" + (f" ± {float(std):.{d}f}" if std is not None else "")
     if rec.get(R.KEY_OVERRIDES):
         text += f" {OVERRIDE_MARK}"
-    return Cell(text, "measured", value, None if std is None else float(std),
-                {k: rec[k] for k in PROVENANCE_FIELDS if k in rec})
+    return TableCell(text, "measured", value, None if std is None else float(std),
+                     {k: rec[k] for k in PROVENANCE_FIELDS if k in rec})
 
 
 def _rows(names: list[str]) -> str:
@@ -201,7 +202,7 @@ def build_table(name: str, records: Sequence[dict[str, Any]], dataset: str | Non
     for key in sorted({r[spec.row_field] for _, r in mine} - set(rows)):
         rows[key] = key
 
-    cells: dict[tuple[str, int], Cell] = {}
+    cells: dict[tuple[str, int], TableCell] = {}
     for r in paper:
         cells[(r.row_key, index[(r.metric, None, None)])] = _reported_cell(r)
     by_cell: dict[tuple[str, int], list[dict[str, Any]]] = {}
