@@ -84,7 +84,7 @@ def describe_cell(cell: Cell, done: set[str], shard: int, scale: Scale,
     """What the dry run prints for one cell."""
     from vidbench.experiments.artifacts import MOTION_DONE
     from vidbench.train.pca import PCA_META
-    from vidbench.train.image import GENERATOR_JSON
+    from vidbench.train.image_generator import RUN_GENERATOR_JSON
 
     out: dict[str, Any] = {
         "cell": cell.id, "key": cell.key, "shard": shard, "row": cell.row.key,
@@ -98,7 +98,7 @@ def describe_cell(cell: Cell, done: set[str], shard: int, scale: Scale,
     if cell.row.kind == "source":
         out["source"] = cell.row.source
     if cell.motion is not None:
-        out["image"] = {**cell.image.describe(), "exists": (cell.image.dir / GENERATOR_JSON)
+        out["image"] = {**cell.image.describe(), "exists": (cell.image.dir / RUN_GENERATOR_JSON)
                         .is_file() if cell.image.file is None else True}
         out["pca"] = {"key": cell.pca.key, "dir": str(cell.pca.dir),
                       "num_samples": cell.pca.num_samples,
