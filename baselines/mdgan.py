@@ -63,7 +63,7 @@ def open_baseline(path: str, *, which: str = "s2", per_row: int = PER_ROW,
     ``per_row`` tiles across; ``num_clips`` (default: every tile) drops empty tiles of a last
     row that is not full. ``skip_bad`` is accepted for a uniform call and changes nothing: a
     grid set is read whole or not at all."""
-    from vidbench.data.readers import file_fingerprint
+    from vidbench.data.video import file_fingerprint
 
     files = grid_files(path, which)
     grids = []

@@ -95,7 +95,7 @@ def open_grid_video(path: str, *, rows: int = 6, cols: int = 6) -> ClipSource:
     """Clips cut from a ``save_video`` grid (``rows x cols`` tiles, no padding)."""
     if rows < 1 or cols < 1:
         raise VidbenchError(f"rows and cols must be >= 1, got {rows}x{cols}")
-    from vidbench.data.readers import file_fingerprint
+    from vidbench.data.video import file_fingerprint
 
     frames = _decode(path)
     clips = split_tiles(frames, rows, cols, 0, path)
@@ -117,7 +117,7 @@ def open_preview_png(path: str, *, frames: int = 16) -> ClipSource:
     """Clips from a training preview image: one row of ``frames`` square tiles per sample."""
     if frames < 1:
         raise VidbenchError(f"frames must be >= 1, got {frames}")
-    from vidbench.data.readers import file_fingerprint
+    from vidbench.data.video import file_fingerprint
 
     image = read_png_rgb(path)
     height, width, _ = image.shape

@@ -46,7 +46,7 @@ class C3DExtractor(Extractor):
 
     def _sha256(self, name: str, given: str | None) -> str:
         if name not in self._hashes:
-            from vidbench.models.weights import sha256_file
+            from vidbench.utils.hashing import sha256_file
             self._hashes[name] = sha256_file(self._file(name, given))
         return self._hashes[name]
 

@@ -124,7 +124,7 @@ class I3DExtractor(Extractor):
 
     def weights_sha256(self) -> str:
         if self._sha256 is None:
-            from vidbench.models.weights import sha256_file
+            from vidbench.utils.hashing import sha256_file
             self._sha256 = sha256_file(self._weight_file())
         return self._sha256
 

@@ -54,7 +54,8 @@ class FaceExtractor(Extractor):
 
     def weights_sha256(self) -> str:
         if self._sha256 is None:
-            from vidbench.models.weights import sha256_file, weight_path
+            from vidbench.models.weights import weight_path
+            from vidbench.utils.hashing import sha256_file
             path = self.weights_path or weight_path(self.weights_name)
             self._sha256 = sha256_file(path)
         return self._sha256

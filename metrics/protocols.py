@@ -15,8 +15,8 @@ References: ``google-research/google-research: frechet_video_distance`` (``tf-re
 
 This module is also the one listing of every metric's named protocols: the IS protocols
 (:data:`vidbench.metrics.isv.IS_PROTOCOLS`), the ACD protocols (:data:`vidbench.metrics.acd.ACD_PROTOCOLS`) and
-the PSNR/SSIM presets (:data:`vidbench.metrics.psnr_ssim.PRESETS`) are re-exported here (imported on
-first use: building them loads torch), :data:`METRIC_NAMES` maps the CLI metric names to the
+the PSNR/SSIM presets (:data:`vidbench.metrics.psnr_ssim.PRESETS`) are read from their modules
+on first use (building them loads torch), :data:`METRIC_NAMES` maps the CLI metric names to the
 names stored in result records, :func:`describe_metric_protocols` prints any metric's list and
 :data:`PROTOCOL_SETS` names the protocols that ``vidbench eval all`` computes together.
 """
@@ -209,20 +209,6 @@ PROTOCOL_SETS: dict[str, dict[str, tuple[str, ...]]] = {
     "tganv2": {"fvd": ("tf-reference",), "is": ("tganv2",)},
 }
 DEFAULT_PROTOCOL_SET = "mocogan-hd"
-
-
-def __getattr__(name: str) -> Any:
-    """``IS_PROTOCOLS``, ``ACD_PROTOCOLS`` and ``PSNR_SSIM_PRESETS``, imported on first use."""
-    if name == "IS_PROTOCOLS":
-        from vidbench.metrics.isv import IS_PROTOCOLS
-        return IS_PROTOCOLS
-    if name == "ACD_PROTOCOLS":
-        from vidbench.metrics.acd import ACD_PROTOCOLS
-        return ACD_PROTOCOLS
-    if name == "PSNR_SSIM_PRESETS":
-        from vidbench.metrics.psnr_ssim import PRESETS
-        return PRESETS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def metric_protocol_names(metric: str) -> list[str]:

@@ -169,7 +169,7 @@ def load_vgg16(layers: Sequence[str] = IMAGE2STYLEGAN_LAYERS,
         from vidbench.models.weights import weight_path
 
         path = weight_path(WEIGHTS_NAME)
-    from vidbench.models.weights import sha256_file
+    from vidbench.utils.hashing import sha256_file
 
     state = read_state_dict(path)
     net = VGG16Features(layers)

@@ -13,7 +13,6 @@ containers only, so a crafted file cannot run code.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import subprocess
@@ -27,6 +26,7 @@ from typing import Any, BinaryIO, Callable
 from vidbench.models.safe_pickle import load_numpy_pickle, read_npz
 from vidbench.utils.errors import BadInputError, MissingWeightsError, VidbenchError
 from vidbench.utils.fileio import atomic_path
+from vidbench.utils.hashing import sha256_file
 from vidbench.utils.paths import weights_dir
 
 _CHUNK = 1 << 20
@@ -137,22 +137,6 @@ def get_spec(name: str) -> WeightSpec:
 # ---------------------------------------------------------------------------------------
 # Hashing and checking
 # ---------------------------------------------------------------------------------------
-
-@functools.lru_cache(maxsize=64)
-def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in chunks; cached per (path, size, mtime) in-process."""
-    resolved = Path(path).resolve()
-    st = resolved.stat()
-    return _sha256_cached(str(resolved), st.st_size, st.st_mtime_ns)
-
 
 def _mismatch(spec: WeightSpec, size: int, digest: str | None) -> str | None:
     """Describe how the file differs from the published one, or None if it matches."""
@@ -309,7 +293,7 @@ def _extract_member(spec: WeightSpec, archive: Path) -> Path:
 
 
 __all__ = [
-    "WeightSpec", "REGISTRY", "WeightsMismatchError", "get_spec", "weight_path", "sha256_file",
+    "WeightSpec", "REGISTRY", "WeightsMismatchError", "get_spec", "weight_path",
     "check", "list_weights", "import_file", "fetch", "load_numpy_pickle", "read_weights",
     "read_torch_state_dict",
 ]

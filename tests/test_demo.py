@@ -13,7 +13,7 @@ from vidbench.experiments.demo.context_models import RandomWalkMotion, random_wa
 from vidbench.experiments.demo.output import ROW_LABELS, format_table
 from vidbench.train.image_config import preset
 from vidbench.sample.generate import VideoModel
-from vidbench.train.motion import derive_seed
+from vidbench.utils.seeding import stream_seed
 
 
 def test_random_walk_matches_numpy():
@@ -53,7 +53,7 @@ def test_untrained_is_the_training_initialisation():
             p.add_(1.0)                 # "training" moved every weight
     fresh = untrained_model(trained, seed=3)
     want = MotionGenerator(8, 4, 3, generator=torch.Generator().manual_seed(
-        derive_seed(3, "init")))
+        stream_seed(3, "init")))
     for (name, a), b in zip(fresh.motion.state_dict().items(), want.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)
     torch.testing.assert_close(fresh.motion.pca_comp, trained.motion.pca_comp)

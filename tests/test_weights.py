@@ -17,6 +17,7 @@ from vidbench.models.weights import (MissingWeightsError, WeightSpec, WeightsMis
                             load_numpy_pickle)
 from vidbench.cli import main as cli_main
 from vidbench.utils.errors import BadInputError, VidbenchError
+from vidbench.utils.hashing import sha256_file
 
 I3D_SHA = "af5c50f0df57cc48c82fb990ea903796e001d6f57fe33d9ad5c219db4fb5aebd"
 
@@ -127,7 +128,7 @@ def test_sha256_file_matches_hashlib(tmp_path):
     data = os.urandom(3 * (1 << 20) + 17)  # several chunks
     path = tmp_path / "f.bin"
     path.write_bytes(data)
-    assert weights.sha256_file(path) == hashlib.sha256(data).hexdigest()
+    assert sha256_file(path) == hashlib.sha256(data).hexdigest()
 
 
 def _fake_sdist(path: Path, member_data: bytes) -> None:

@@ -16,7 +16,8 @@ import scipy.linalg
 import torch
 
 from vidbench.models.i3d import load_i3d
-from vidbench.models.weights import REGISTRY, sha256_file, weight_path
+from vidbench.models.weights import REGISTRY, weight_path
+from vidbench.utils.hashing import sha256_file
 
 pytestmark = pytest.mark.parity
 

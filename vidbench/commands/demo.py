@@ -7,7 +7,8 @@ from vidbench.cli import add_command
 
 
 def _run(args: argparse.Namespace) -> int:
-    from vidbench.experiments.demo.pipeline import format_summary, run_demo
+    from vidbench.experiments.demo.output import format_summary
+    from vidbench.experiments.demo.pipeline import run_demo
 
     summary = run_demo(args.out, quick=args.quick, seed=args.seed,
                        progress=not args.no_progress, workers=args.workers)

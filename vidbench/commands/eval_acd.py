@@ -1,12 +1,10 @@
 """`vidbench eval acd`: Average Content Distance (face embeddings) under a named protocol."""
 from __future__ import annotations
 
-import json
-
 from vidbench.cli import add_command
-from vidbench.commands.eval import (add_common_args, add_list_protocols, context_kwargs,
-                                    distributed_from_env, positive_int, print_result,
-                                    protocol_name)
+from vidbench.commands._args import (add_common_args, add_list_protocols, context_kwargs,
+                                     distributed_from_env, positive_int, print_plan, print_result,
+                                     protocol_name)
 from vidbench.utils.errors import VidbenchError
 
 
@@ -24,7 +22,7 @@ def run(args) -> int:
         from vidbench.evaluation.passes import EvalContext
 
         job = ACDJob(args.fake, args.protocol, EvalContext(**context_kwargs(args)), **kwargs)
-        print(json.dumps(job.plan(), indent=None if args.json else 2, default=str))
+        print_plan(job.plan(), args.json)
         return 0
     from vidbench.evaluation.is_acd import evaluate_acd
 

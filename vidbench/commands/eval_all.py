@@ -3,14 +3,13 @@ and side; a metric that cannot run (e.g. its weight file is missing) is reported
 and the others still run. Exit status 0 when at least one metric ran, 2 otherwise."""
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from typing import Any
 
 from vidbench.cli import add_command
-from vidbench.commands.eval import (add_common_args, context_kwargs, distributed_from_env,
-                                    positive_int, print_result)
+from vidbench.commands._args import (add_common_args, context_kwargs, distributed_from_env,
+                                     positive_int, print_plan, print_result)
 from vidbench.utils.errors import VidbenchError
 
 
@@ -38,7 +37,7 @@ def _count_text(r: dict[str, Any]) -> str:
     return f"{r['num_fake']}" + (f"/{real}" if real is not None else "")
 
 
-def format_table(record: dict[str, Any]) -> str:
+def format_metric_lines(record: dict[str, Any]) -> str:
     """One line per (metric, protocol): value, clips (fake/real, or runs x samples), status."""
     rows = [("metric", "protocol", "value", "clips", "status")]
     for r in record["results"]:
@@ -74,9 +73,9 @@ def run(args) -> int:
                               use_cache=not args.no_cache, **counts,
                               **context_kwargs(args, device))
     if args.dry_run:
-        print(json.dumps(record, indent=None if args.json else 2, default=str))
+        print_plan(record, args.json)
         return 0
-    print_result(record, args.json, format_table(record))
+    print_result(record, args.json, format_metric_lines(record))
     return 0 if record["num_ok"] > 0 else 2
 
 

@@ -1,13 +1,12 @@
 """`vidbench eval fvd`: Fréchet Video Distance under a named protocol."""
 from __future__ import annotations
 
-import json
 import warnings
 
 from vidbench.metrics.protocols import PROTOCOLS, describe_protocols
 from vidbench.cli import add_command
-from vidbench.commands.eval import (add_common_args, distributed_from_env, positive_int,
-                                    print_result)
+from vidbench.commands._args import (add_common_args, distributed_from_env, positive_int,
+                                     print_plan, print_result)
 from vidbench.utils.errors import VidbenchError
 
 
@@ -23,7 +22,7 @@ def run(args) -> int:
         from vidbench.evaluation.fvd import plan_fvd
 
         plan = plan_fvd(args.fake, args.real, **kwargs)
-        print(json.dumps(plan, indent=None if args.json else 2, default=str))
+        print_plan(plan, args.json)
         return 0
     from vidbench.metrics.frechet import FewSamplesWarning
     from vidbench.evaluation.fvd import evaluate_fvd

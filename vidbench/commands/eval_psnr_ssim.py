@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 
 from vidbench.cli import add_command
-from vidbench.commands.eval import (add_common_args, add_list_protocols, context_kwargs,
-                                    positive_int, print_result, protocol_name)
+from vidbench.commands._args import (add_common_args, add_list_protocols, context_kwargs,
+                                     positive_int, print_result, protocol_name)
 from vidbench.utils.errors import VidbenchError
 
 

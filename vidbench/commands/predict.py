@@ -5,7 +5,7 @@ import argparse
 import json
 
 from vidbench.cli import add_command
-from vidbench.commands.eval import non_negative_int, positive_int
+from vidbench.commands._args import non_negative_int, positive_int
 
 
 def _positive_float(text: str) -> float:

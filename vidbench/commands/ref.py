@@ -5,8 +5,8 @@ import json
 
 from vidbench.metrics.protocols import PROTOCOLS
 from vidbench.cli import add_command
-from vidbench.commands.eval import (add_common_args, distributed_from_env, is_main_process,
-                                    positive_int)
+from vidbench.commands._args import (add_common_args, distributed_from_env, is_main_process,
+                                     positive_int)
 
 
 def _compute_kwargs(args) -> dict:

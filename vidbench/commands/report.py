@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from vidbench.cli import add_command
-
-DEFAULT_RESULTS = "results"
-MAX_PROBLEMS_SHOWN = 10
+from vidbench.commands._args import DEFAULT_RESULTS, read_results, results_paths
 
 
 def _runs(items: list[str] | None) -> dict[str, str]:
@@ -26,17 +23,9 @@ def _runs(items: list[str] | None) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from vidbench.report.site import build_report
     from vidbench.report.media import MediaOptions
-    from vidbench.evaluation.records import read_many
 
-    paths = args.results
-    if paths is None:
-        paths = [DEFAULT_RESULTS] if os.path.isdir(DEFAULT_RESULTS) else []
-    _, problems = read_many(paths)
-    for p in problems[:MAX_PROBLEMS_SHOWN]:
-        print(f"vidbench report: warning: {p}", file=sys.stderr)
-    if len(problems) > MAX_PROBLEMS_SHOWN:
-        print(f"vidbench report: warning: {len(problems) - MAX_PROBLEMS_SHOWN} more line(s) "
-              "not read", file=sys.stderr)
+    paths = results_paths(args.results)
+    read_results(paths, "report")
     options = MediaOptions(num_videos=args.num_videos, grid_size=args.grid_size,
                            long_factor=args.long_factor, num_long=args.num_long, fps=args.fps,
                            fmt=args.media)

@@ -9,6 +9,7 @@ import warnings
 from typing import Any
 
 from vidbench.cli import add_command
+from vidbench.commands._args import parse_setting, print_plan
 
 EXPERIMENTS = {
     "ablation": ("Tab. 5 UCF-101 ablations: w/o Eqn. 2, w/o D_I, w/o D_V, Full-128, Full-256",
@@ -47,12 +48,15 @@ def _pairs(items: list[str] | None, flag: str, default_key: str | None = None) -
 
 
 def _settings(items: list[str] | None) -> dict[str, Any]:
+    from vidbench.utils.errors import VidbenchError
+
     out: dict[str, Any] = {}
-    for key, value in _pairs(items, "--set").items():
+    for item in items or []:
         try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
+            key, value = parse_setting(item)
+        except argparse.ArgumentTypeError:
+            raise VidbenchError(f"--set {item!r}: expected NAME=VALUE") from None
+        out[key] = value
     return out
 
 
@@ -93,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     for problem in report["problems"]:
         print(f"vidbench run: warning: {problem}", file=sys.stderr)
     if args.json or args.dry_run:
-        print(json.dumps(report, indent=None if args.json else 2, default=str))
+        print_plan(report, args.json)
     else:
         print(_summary(report))
     return 0

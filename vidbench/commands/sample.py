@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from vidbench.cli import add_command
-from vidbench.commands.eval import non_negative_int, positive_int
+from vidbench.commands._args import non_negative_int, positive_int
 
 FORMATS = ("npy", "png", "mp4")
 CONVENTIONS = ("round", "truncate-01")

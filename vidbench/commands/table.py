@@ -10,9 +10,7 @@ import os
 import sys
 
 from vidbench.cli import add_command
-
-DEFAULT_RESULTS = "results"
-MAX_PROBLEMS_SHOWN = 10
+from vidbench.commands._args import DEFAULT_RESULTS, read_results, results_paths
 
 
 def save_dir(paths: list[str], given: str | None) -> str:
@@ -26,7 +24,6 @@ def save_dir(paths: list[str], given: str | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from vidbench.utils.fileio import atomic_write_text
-    from vidbench.evaluation.records import read_many
     from vidbench.report.tables import EXTENSIONS, build_table, get_table, list_tables, render
 
     saved = None
@@ -34,15 +31,8 @@ def run(args: argparse.Namespace) -> int:
         text = list_tables()
     else:
         spec = get_table(args.name)               # an unknown name fails before any reading
-        paths = args.results
-        if paths is None:
-            paths = [DEFAULT_RESULTS] if os.path.isdir(DEFAULT_RESULTS) else []
-        records, problems = read_many(paths)
-        for p in problems[:MAX_PROBLEMS_SHOWN]:
-            print(f"vidbench table: warning: {p}", file=sys.stderr)
-        if len(problems) > MAX_PROBLEMS_SHOWN:
-            print(f"vidbench table: warning: {len(problems) - MAX_PROBLEMS_SHOWN} more line(s) "
-                  "not read", file=sys.stderr)
+        paths = results_paths(args.results)
+        records = read_results(paths, "table")
         text = render(build_table(args.name, records, dataset=args.dataset), args.format)
         if not args.no_save:
             stem = spec.name + (f"-{args.dataset}" if args.dataset else "")

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from vidbench.cli import add_command
-from vidbench.commands.eval import (distributed_from_env, is_main_process, non_negative_int,
-                                    positive_int)
+from vidbench.commands._args import (distributed_from_env, is_main_process, non_negative_int,
+                                     positive_int)
 from vidbench.utils.errors import BadInputError
 
 

@@ -7,23 +7,12 @@ import json
 import os
 
 from vidbench.cli import add_command
-from vidbench.commands.eval import (distributed_from_env, is_main_process, non_negative_int,
-                                    positive_int)
+from vidbench.commands._args import (distributed_from_env, is_main_process, non_negative_int,
+                                     parse_setting, positive_int)
 from vidbench.train.motion_config import (ABLATIONS, IMAGE_DISC_VARIANTS, MEMORY_BANKS, MODES, PRESETS,
                              VIDEO_RESPONSES, fill_defaults, load_config, resolve_config,
                              with_overrides)
 from vidbench.utils.errors import VidbenchError
-
-
-def parse_set(text: str) -> tuple[str, object]:
-    """``key=value``; the value is read as JSON when it parses (numbers, true, null, lists)."""
-    key, eq, value = text.partition("=")
-    if not eq or not key.strip():
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    try:
-        return key.strip(), json.loads(value)
-    except json.JSONDecodeError:
-        return key.strip(), value
 
 
 def _path(value: str) -> str:
@@ -173,7 +162,7 @@ def register(train_subparsers) -> None:
     for name in ABLATIONS:
         p.add_argument(f"--{name}", action="store_true",
                        help="ablation: " + ", ".join(f"{k}={v}" for k, v in ABLATIONS[name].items()))
-    p.add_argument("--set", action="append", type=parse_set, metavar="KEY=VALUE",
+    p.add_argument("--set", action="append", type=parse_setting, metavar="KEY=VALUE",
                    help="override any config key (dotted, e.g. loss.w_match=5.0); repeatable")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from checkpoint-latest.pt")

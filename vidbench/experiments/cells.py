@@ -132,11 +132,11 @@ def metric_counts(metric: MetricSpec, scale: Scale) -> dict[str, Any]:
 
 def _image_plan(slot: str, scale: Scale, image_spec: str, image_fp: str, root: str | None,
                 work: Path, given: Mapping[str, str]) -> ImagePlan:
-    from vidbench.train.image_generator import file_sha256
+    from vidbench.utils.hashing import sha256_file
     from vidbench.train.image_config import preset
 
     if slot in given:
-        key = key_of("image-file", {"sha256": file_sha256(given[slot])})
+        key = key_of("image-file", {"sha256": sha256_file(given[slot])})
         return ImagePlan(slot, key, Path(given[slot]).parent, file=str(given[slot]))
     config = preset(scale.image_preset, **{"size": scale.image_sizes[slot],
                                            "dataset": image_spec, "root": root,

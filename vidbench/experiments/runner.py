@@ -85,7 +85,7 @@ def describe_cell(cell: Cell, done: set[str], shard: int, scale: Scale,
     """What the dry run prints for one cell."""
     from vidbench.experiments.artifacts import MOTION_DONE
     from vidbench.train.pca import PCA_META
-    from vidbench.train.image import GENERATOR_JSON
+    from vidbench.train.image_generator import RUN_GENERATOR_JSON
 
     out: dict[str, Any] = {
         "cell": cell.id, "key": cell.key, "shard": shard, "row": cell.row.key,
@@ -99,7 +99,7 @@ def describe_cell(cell: Cell, done: set[str], shard: int, scale: Scale,
     if cell.row.kind == "source":
         out["source"] = cell.row.source
     if cell.motion is not None:
-        out["image"] = {**cell.image.describe(), "exists": (cell.image.dir / GENERATOR_JSON)
+        out["image"] = {**cell.image.describe(), "exists": (cell.image.dir / RUN_GENERATOR_JSON)
                         .is_file() if cell.image.file is None else True}
         out["pca"] = {"key": cell.pca.key, "dir": str(cell.pca.dir),
                       "num_samples": cell.pca.num_samples,
@@ -236,7 +236,7 @@ def run_benchmark(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
     return run_experiment("benchmark", dataset, **kwargs)
 
 
-def run_prediction(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
+def run_prediction_experiment(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
     """Tab. 3's video prediction (PSNR/SSIM of Ours and Up-B):
     :func:`run_experiment` ``("prediction", dataset, **kwargs)``."""
     return run_experiment("prediction", dataset, **kwargs)
@@ -254,5 +254,5 @@ def run_diversity(dataset: str = "shapes", **kwargs: Any) -> dict[str, Any]:
     return run_experiment("diversity", dataset, **kwargs)
 
 
-__all__ = ["run_experiment", "run_ablation", "run_benchmark", "run_prediction",
+__all__ = ["run_experiment", "run_ablation", "run_benchmark", "run_prediction_experiment",
            "run_cross_domain", "run_diversity", "default_results", "default_work", "done_keys"]

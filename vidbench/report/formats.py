@@ -12,6 +12,8 @@ from typing import Any
 
 from vidbench.evaluation import records as R
 
+MISSING = "–"   # an empty cell: not reported / not measured
+
 
 def counts_text(rec: dict[str, Any]) -> str | None:
     """The sample counts a result line states, when it states all of its metric's."""
@@ -51,14 +53,21 @@ def count_notes(columns: list[Any], rows: dict[str, str],
     return notes
 
 
+def table_grid(table: Any, empty: str = MISSING) -> tuple[list[str], list[list[str]]]:
+    """The header and the rows of display strings of a
+    :class:`~vidbench.report.tables.Table` (the row label first); empty cells hold ``empty``."""
+    header = [table.spec.row_field] + [c.label for c in table.columns]
+    body = [[label] + [table.cell(key, i).text if (key, i) in table.cells else empty
+                       for i in range(len(table.columns))] for key, label in table.rows]
+    return header, body
+
+
 def table_frame(table: Any, empty: str | None = None):
     """The table as a ``pandas.DataFrame`` of display strings (the row label first); empty
     cells hold ``empty`` (default: the tables' ``–``)."""
     import pandas as pd
 
-    from vidbench.report.tables import MISSING, _grid
-
-    header, body = _grid(table, empty=MISSING if empty is None else empty)
+    header, body = table_grid(table, empty=MISSING if empty is None else empty)
     return pd.DataFrame(body, columns=header)
 
 

@@ -19,7 +19,7 @@ dataset]``; ``dataset=`` keeps one data set only. Where several lines fill one c
 (by ``timestamp``) is shown and the others are counted in a note; a value whose sample counts
 differ from its protocol's is marked ``‡``, and each measured column whose lines state their
 sample counts gets a footnote with them. Renderers: text, markdown, CSV and LaTeX (both via a
-``pandas.DataFrame``, :func:`table_frame`) and JSON.
+``pandas.DataFrame``, :func:`vidbench.report.formats.table_frame`) and JSON.
 """
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ from typing import Any, Sequence
 
 from vidbench.baselines.reported import MEASURED, PAPER, QUOTED, ReportedNumber, reported
 from vidbench.evaluation import records as R
-from vidbench.report.formats import (count_notes, render_csv, render_latex,  # noqa: F401
-                                    table_frame)
+from vidbench.report.formats import (MISSING, count_notes, render_csv, render_latex,
+                                     table_grid)
 from vidbench.utils.errors import VidbenchError
 
 FORMATS = ("text", "markdown", "md", "csv", "latex", "json")
@@ -38,7 +38,6 @@ EXTENSIONS = {"text": "txt", "markdown": "md", "md": "md", "csv": "csv", "latex"
               "json": "json"}
 REPORTED_MARK = "†"
 OVERRIDE_MARK = "‡"
-MISSING = "–"
 METRIC_LABELS = {"isv": "IS", "fvd": "FVD", "acd": "ACD", "psnr": "PSNR", "ssim": "SSIM",
                  "fid": "FID", "diversity": "Diversity"}
 HIGHER_IS_BETTER = {"isv": True, "fvd": False, "acd": False, "psnr": True, "ssim": True,
@@ -111,7 +110,7 @@ class Column:
 
 
 @dataclass(frozen=True)
-class Cell:
+class TableCell:
     text: str                     # as displayed, markers included
     kind: str                     # reported | measured | empty
     value: float | None = None
@@ -124,29 +123,30 @@ class Table:
     spec: TableSpec
     columns: list[Column]
     rows: list[tuple[str, str]]                     # (row key, label)
-    cells: dict[tuple[str, int], Cell]
+    cells: dict[tuple[str, int], TableCell]
     legend: list[str]
     notes: list[str]
 
-    def cell(self, row_key: str, column: int) -> Cell:
-        return self.cells.get((row_key, column), Cell(MISSING, "empty"))
+    def cell(self, row_key: str, column: int) -> TableCell:
+        return self.cells.get((row_key, column), TableCell(MISSING, "empty"))
 
 
-def _reported_cell(r: ReportedNumber) -> Cell:
-    return Cell(f"{r.printed} {REPORTED_MARK}", "reported", r.value, r.pm,
-                {"paper": r.paper, "table": r.table, "row": r.row, "column": r.column,
-                 "printed": r.printed, "origin": r.origin, **({"note": r.note} if r.note else {})})
+def _reported_cell(r: ReportedNumber) -> TableCell:
+    return TableCell(f"{r.printed} {REPORTED_MARK}", "reported", r.value, r.pm,
+                     {"paper": r.paper, "table": r.table, "row": r.row, "column": r.column,
+                      "printed": r.printed, "origin": r.origin,
+                      **({"note": r.note} if r.note else {})})
 
 
-def _measured_cell(rec: dict[str, Any]) -> Cell:
+def _measured_cell(rec: dict[str, Any]) -> TableCell:
     metric, value = rec[R.KEY_METRIC], float(rec[R.KEY_VALUE])
     d = DECIMALS.get(metric, 4)
     std = rec.get(R.KEY_STD) if (rec.get(R.KEY_NUM_RUNS) or 1) > 1 else None
     text = f"{value:.{d}f}" + (f" ± {float(std):.{d}f}" if std is not None else "")
     if rec.get(R.KEY_OVERRIDES):
         text += f" {OVERRIDE_MARK}"
-    return Cell(text, "measured", value, None if std is None else float(std),
-                {k: rec[k] for k in PROVENANCE_FIELDS if k in rec})
+    return TableCell(text, "measured", value, None if std is None else float(std),
+                     {k: rec[k] for k in PROVENANCE_FIELDS if k in rec})
 
 
 def _rows(names: list[str]) -> str:
@@ -204,7 +204,7 @@ def build_table(name: str, records: Sequence[dict[str, Any]], dataset: str | Non
     for key in sorted({r[spec.row_field] for _, r in mine} - set(rows)):
         rows[key] = key
 
-    cells: dict[tuple[str, int], Cell] = {}
+    cells: dict[tuple[str, int], TableCell] = {}
     for r in paper:
         cells[(r.row_key, index[(r.metric, None, None)])] = _reported_cell(r)
     by_cell: dict[tuple[str, int], list[dict[str, Any]]] = {}
@@ -250,15 +250,8 @@ def build_table(name: str, records: Sequence[dict[str, Any]], dataset: str | Non
     return Table(spec, columns, list(rows.items()), cells, legend, notes)
 
 
-def _grid(table: Table, empty: str = MISSING) -> tuple[list[str], list[list[str]]]:
-    header = [table.spec.row_field] + [c.label for c in table.columns]
-    body = [[label] + [table.cell(key, i).text if (key, i) in table.cells else empty
-                       for i in range(len(table.columns))] for key, label in table.rows]
-    return header, body
-
-
 def render_markdown(table: Table) -> str:
-    header, body = _grid(table)
+    header, body = table_grid(table)
     esc = lambda s: s.replace("|", "\\|")   # noqa: E731
     lines = [f"### {table.spec.title}", "",
              "| " + " | ".join(map(esc, header)) + " |",
@@ -269,7 +262,7 @@ def render_markdown(table: Table) -> str:
 
 
 def render_text(table: Table) -> str:
-    header, body = _grid(table)
+    header, body = table_grid(table)
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
     fmt = lambda row: "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
     lines = [table.spec.title, "", fmt(header), "  ".join("-" * w for w in widths)]

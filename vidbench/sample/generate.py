@@ -6,7 +6,7 @@ the sections of that page named in italics below say what is kept and what is fi
 full G_I resolution, no pooling, no truncation (*No truncation*); one w per frame broadcast to
 every layer; noise maps drawn once per video and repeated over all its frames (*Noise maps per
 video*), or the noise term skipped (``noise="none"``). Fixed on purpose: every sample has its
-own seed derived from ``(seed, index)`` (:func:`sample_seed`), drawn on a CPU
+own seed derived from ``(seed, index)`` (:func:`vidbench.utils.seeding.derive_seed`), drawn on a CPU
 ``torch.Generator`` in the order z, ε (n − 1 steps), noise maps, and every video is computed on
 its own; so a sample does not depend on the batch size, the other samples, or whether noise
 is rendered (bit for bit on one device), and the noise and no-noise variants share z and ε
@@ -41,6 +41,7 @@ from vidbench.train.checkpoint import (EXPORT_STEM, LATEST, load_training_state,
 from vidbench.data.base import ClipSource, fingerprint_of
 from vidbench.data.convert import to_uint8
 from vidbench.utils.errors import BadInputError, VidbenchError
+from vidbench.utils.seeding import derive_seed
 from vidbench.train.image_generator import load_image_generator
 from vidbench.train.pca import load_pca
 
@@ -136,15 +137,9 @@ def load_video_model(path: str | os.PathLike, *, generator: str | None = None,
     return VideoModel(loaded.adapter, motion, int(meta.get("n_frames", 16)), info)
 
 
-def sample_seed(seed: int, index: int) -> int:
-    """The 63-bit seed of sample ``index`` of a run seeded ``seed``."""
-    state = np.random.SeedSequence([int(seed), int(index)]).generate_state(2, np.uint64)
-    return int(state[0] >> 1)
-
-
 def draw_inputs(model: VideoModel, seed: int, index: int, n_codes: int):
     """(w_1 [1, D], ε [1, n_codes − 1, D], noise maps [[1, 1, h, w], ...]) of one sample."""
-    g = torch.Generator().manual_seed(sample_seed(seed, index))
+    g = torch.Generator().manual_seed(derive_seed(seed, index))
     w1 = model.image.sample_latents(1, g)
     eps = randn((1, n_codes - 1, model.motion.latent_dim), g, w1.device)
     return w1, eps, model.image.sample_noise(1, g)
@@ -267,6 +262,6 @@ def open_checkpoint_source(path: str | os.PathLike, **options: Any) -> Generator
     return GeneratorSource(model, **options, name=name)
 
 
-__all__ = ["VideoModel", "load_video_model", "is_checkpoint_path", "sample_seed", "draw_inputs",
+__all__ = ["VideoModel", "load_video_model", "is_checkpoint_path", "draw_inputs",
            "interpolate_midpoints", "render_frames", "generate_videos", "to_clips",
            "GeneratorSource", "open_checkpoint_source"]

@@ -21,7 +21,7 @@ Settings the paper leaves open, chosen here and recorded in the manifest:
   ``sky:split=test,sky_first32=true`` (MDGAN/DTVNet's test split: first 32 frames of every
   short test clip with at least 32; ``sky`` alone is taken to mean this).
 * **Randomness.** Clip i's motion noise ε (and its noise maps, for inversion noise "fixed")
-  come from a CPU generator seeded ``sample_seed(seed, i)``: results do not depend on the
+  come from a CPU generator seeded ``derive_seed(seed, i)``: results do not depend on the
   batch size. Floats become uint8 with :func:`vidbench.data.convert.to_uint8` (``round``).
 
 Outputs in ``out_dir`` (PNG frames, lossless, one folder per clip named by its position
@@ -56,7 +56,8 @@ from vidbench.sample.inversion import InversionSettings, invert, load_perceptual
 from vidbench.sample.predict_outputs import (OUTPUT_DIRS, ScoreAccumulator, clip_names,
                                       ground_truth_for_baseline, prepare_out_dir, write_clips)
 from vidbench.utils.provenance import provenance
-from vidbench.sample.generate import interpolate_midpoints, render_frames, sample_seed, to_clips
+from vidbench.sample.generate import interpolate_midpoints, render_frames, to_clips
+from vidbench.utils.seeding import derive_seed
 
 INTERPOLATIONS = ("linear", "midpoint")
 CROPS = ("centre", "none")
@@ -72,7 +73,7 @@ class PredictConfig:
     interp: str = "linear"                # "linear" (exactly num_frames) | "midpoint" (2n − 1)
     crop: str = "centre"                  # real frames: "centre" square crop | "none" (squash)
     resize: str = "lanczos"               # vidbench.data.resize method to the generator size
-    seed: int = 0                         # per-clip motion noise: sample_seed(seed, clip)
+    seed: int = 0                         # per-clip motion noise: derive_seed(seed, clip)
     batch_size: int = 8                   # clips inverted and rendered together
     limit: int | None = None              # first N clips only
     presets: tuple[str, ...] = ("wang",)  # PSNR/SSIM presets written into the manifest
@@ -159,7 +160,7 @@ def prepare_clip(clip: np.ndarray, size: int, num_frames: int, crop: str, resize
 def clip_inputs(motion: MotionGenerator, gen, seed: int, index: int, n_codes: int,
                 noise: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """(ε [1, n_codes − 1, D], noise maps [[1, 1, h, w], ...] or []) of clip ``index``."""
-    g = torch.Generator().manual_seed(sample_seed(seed, index))
+    g = torch.Generator().manual_seed(derive_seed(seed, index))
     eps = randn((1, n_codes - 1, motion.latent_dim), g, "cpu")
     return eps, (gen.sample_noise(1, g) if noise else [])
 

@@ -30,7 +30,6 @@ rank's random state and can only be resumed with the same number of processes.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import time
 from dataclasses import asdict
@@ -49,21 +48,16 @@ from vidbench.data.convert import to_uint8
 from vidbench.data.writers import write_grid
 from vidbench.utils.errors import BadInputError, VidbenchError
 from vidbench.utils.fileio import atomic_torch_save, atomic_write_text
-from vidbench.train.image_data import batch_indices, derive_seed, load_image_bank, make_batch
+from vidbench.utils.hashing import sha256_file
+from vidbench.train.image_generator import RUN_GENERATOR, RUN_GENERATOR_JSON, read_run_generator
+from vidbench.train.image_data import batch_indices, load_image_bank, make_batch
 from vidbench.train.image_config import PRESETS, ImageTrainConfig, config_from_dict, preset
 from vidbench.utils.provenance import provenance
+from vidbench.utils.seeding import derive_seed
 
-CHECKPOINT, GENERATOR, GENERATOR_JSON = "checkpoint.pt", "generator.pt", "generator.json"
+CHECKPOINT = "checkpoint.pt"
 _G_INIT, _D_INIT, _TRAIN, _SAMPLE = 10, 11, 12, 13  # seed streams
 FORMAT = "vidbench-stylegan2-run/1"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _torch_gen(seed: int, stream: int, rank: int = 0) -> torch.Generator:
@@ -142,13 +136,13 @@ def _save_checkpoint(path: Path, c, step, g, d, g_ema, g_optim, d_optim, rng) ->
 
 
 def _export(run: Path, c: ImageTrainConfig, g_ema, step: int, data: dict) -> Path:
-    out = run / GENERATOR
+    out = run / RUN_GENERATOR
     atomic_torch_save({"g_ema": g_ema.state_dict(), "args": rosinality_args(c)}, out)
-    meta = {"format": "rosinality-stylegan2", "key": "g_ema", "file": GENERATOR,
-            "sha256": _sha256(out), "kwargs": generator_kwargs(c),
+    meta = {"format": "rosinality-stylegan2", "key": "g_ema", "file": RUN_GENERATOR,
+            "sha256": sha256_file(out), "kwargs": generator_kwargs(c),
             "step": step, "images_seen": step * c.batch,
             "data_fingerprint": data["source"].get("fingerprint"), "config": asdict(c)}
-    atomic_write_text(run / GENERATOR_JSON, json.dumps(meta, indent=1) + "\n")
+    atomic_write_text(run / RUN_GENERATOR_JSON, json.dumps(meta, indent=1) + "\n")
     return out
 
 
@@ -232,7 +226,7 @@ def train_image(config: ImageTrainConfig, out_dir: str | Path, resume: bool = Fa
     ckpt_path, log_path = run / CHECKPOINT, run / "log.jsonl"
     if resume and not ckpt_path.exists():
         raise BadInputError(ckpt_path, "nothing to resume: no checkpoint in this run directory")
-    if not resume and (ckpt_path.exists() or (run / GENERATOR).exists()):
+    if not resume and (ckpt_path.exists() or (run / RUN_GENERATOR).exists()):
         raise VidbenchError(f"{run} already holds a run; pass --resume to continue it or "
                             f"choose another --out")
     state = torch.load(ckpt_path, map_location="cpu", weights_only=True) if resume else None
@@ -306,7 +300,7 @@ def train_image(config: ImageTrainConfig, out_dir: str | Path, resume: bool = Fa
             if main:
                 _write_samples(g_ema, sample_z, run / "samples" / f"step_{step:06d}.png", rows)
     bar.close()
-    path = _export(run, c, g_ema, step, data_desc) if main else run / GENERATOR
+    path = _export(run, c, g_ema, step, data_desc) if main else run / RUN_GENERATOR
     ddp.barrier()
     return path
 
@@ -317,23 +311,8 @@ def load_generator_from_run(path: str | Path, frozen: bool = True) -> StyleGAN2G
     ``path`` is the run directory or its ``generator.json``. The weight file's sha256 must
     match the one recorded; the state dict is loaded strictly (:func:`load_stylegan2`).
     """
-    meta_path = Path(path)
-    if meta_path.is_dir():
-        meta_path = meta_path / GENERATOR_JSON
-    if not meta_path.is_file():
-        raise BadInputError(meta_path, "no generator description (train one with "
-                                       "`vidbench train image`)")
-    try:
-        meta = json.loads(meta_path.read_text())
-        kw, pt = meta["kwargs"], meta_path.parent / meta["file"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise BadInputError(meta_path, f"not a generator description ({exc})") from None
-    if not pt.is_file():
-        raise BadInputError(pt, "generator weights named by generator.json are missing")
-    digest = _sha256(pt)
-    if digest != meta.get("sha256"):
-        raise BadInputError(pt, f"sha256 {digest} does not match {meta.get('sha256')} recorded "
-                                f"in {meta_path.name}")
+    meta_path, pt, meta = read_run_generator(path)
+    kw = meta["kwargs"]
     if kw.get("lr_mlp", 0.01) != 0.01:
         raise BadInputError(meta_path, f"lr_mlp {kw['lr_mlp']} unsupported (rosinality uses 0.01)")
     return load_stylegan2(pt, kw["size"], kw["channel_multiplier"], style_dim=kw["style_dim"],
@@ -342,5 +321,4 @@ def load_generator_from_run(path: str | Path, frozen: bool = True) -> StyleGAN2G
 
 
 __all__ = ["ImageTrainConfig", "PRESETS", "preset", "config_from_dict", "train_image",
-           "load_generator_from_run", "build_networks", "generator_kwargs", "CHECKPOINT",
-           "GENERATOR", "GENERATOR_JSON"]
+           "load_generator_from_run", "build_networks", "generator_kwargs", "CHECKPOINT"]

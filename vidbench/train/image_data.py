@@ -21,13 +21,9 @@ from tqdm import tqdm
 from vidbench.data.resize import center_crop, resize_frames
 from vidbench.data.sources import open_source
 from vidbench.utils.errors import VidbenchError
+from vidbench.utils.seeding import derive_seed
 
 _DATA_STREAM, _FLIP_STREAM = 1, 2
-
-
-def derive_seed(*words: int) -> int:
-    """A 63-bit seed derived from integer words (numpy ``SeedSequence``): one per RNG stream."""
-    return int(np.random.SeedSequence(list(words)).generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
 def load_image_bank(dataset: str, *, root: str | None, size: int, resize: str,

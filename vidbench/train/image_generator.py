@@ -11,10 +11,11 @@ default 0.01 is assumed and recorded.
 """
 from __future__ import annotations
 
-import hashlib
+import json
 import os
 import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -23,19 +24,37 @@ from vidbench.models.generator_api import StyleGAN2Adapter
 from vidbench.models.state_io import load_strict, read_state_dict
 from vidbench.models.stylegan2 import StyleGAN2Generator
 from vidbench.utils.errors import BadInputError
+from vidbench.utils.hashing import sha256_file
 
-RUN_GENERATOR = "generator.pt"   # what `vidbench train image` leaves in its run folder
+# What `vidbench train image` leaves in its run folder: the weights and their description.
+RUN_GENERATOR, RUN_GENERATOR_JSON = "generator.pt", "generator.json"
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a file (hex), read in 1 MiB blocks."""
-    h = hashlib.sha256()
+
+def read_run_generator(path: str | os.PathLike) -> tuple[Path, Path, dict[str, Any]]:
+    """``(generator.json, generator.pt, description)`` of a `vidbench train image` run.
+
+    ``path`` is the run directory or its ``generator.json``. The weight file's sha256 must
+    match the one recorded.
+    """
+    meta_path = Path(path)
+    if meta_path.is_dir():
+        meta_path = meta_path / RUN_GENERATOR_JSON
+    if not meta_path.is_file():
+        raise BadInputError(meta_path, "no generator description (train one with "
+                                       "`vidbench train image`)")
     try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    except OSError as exc:
-        raise BadInputError(path, f"cannot read: {exc}") from None
-    return h.hexdigest()
+        meta = json.loads(meta_path.read_text())
+        meta["kwargs"]                                  # the constructor arguments
+        pt = meta_path.parent / meta["file"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BadInputError(meta_path, f"not a generator description ({exc})") from None
+    if not pt.is_file():
+        raise BadInputError(pt, "generator weights named by generator.json are missing")
+    digest = sha256_file(pt)
+    if digest != meta.get("sha256"):
+        raise BadInputError(pt, f"sha256 {digest} does not match {meta.get('sha256')} recorded "
+                                f"in {meta_path.name}")
+    return meta_path, pt, meta
 
 
 @dataclass(frozen=True)
@@ -95,11 +114,14 @@ def load_image_generator(path: str | os.PathLike, *, size: int | None = None,
                          device: str | torch.device = "cpu") -> LoadedGenerator:
     """Open a rosinality StyleGAN2 file strictly, frozen and in eval mode, on ``device``.
 
-    ``path`` is a ``.pt`` file or a ``vidbench train image`` run folder (its ``generator.pt``).
+    ``path`` is a ``.pt`` file or a ``vidbench train image`` run folder (its ``generator.pt``,
+    checked against the sha256 in its ``generator.json`` when there is one).
     ``size`` (optional) is checked against the size found in the file.
     """
     path = os.path.abspath(os.fspath(path))
-    if os.path.isdir(path) and os.path.isfile(os.path.join(path, RUN_GENERATOR)):
+    if os.path.isdir(path) and os.path.isfile(os.path.join(path, RUN_GENERATOR_JSON)):
+        path = str(read_run_generator(path)[1])
+    elif os.path.isdir(path) and os.path.isfile(os.path.join(path, RUN_GENERATOR)):
         path = os.path.join(path, RUN_GENERATOR)
     state = read_state_dict(path, key=key)
     arch = infer_stylegan2_arch(state, path, lr_mlp)
@@ -109,4 +131,4 @@ def load_image_generator(path: str | os.PathLike, *, size: int | None = None,
     load_strict(g, state, path, f"StyleGAN2 (rosinality layout) size {arch.size}, style_dim "
                                 f"{arch.style_dim}, n_mlp {arch.n_mlp}")
     g.eval().requires_grad_(False)
-    return LoadedGenerator(StyleGAN2Adapter(g).to(device), path, file_sha256(path), arch)
+    return LoadedGenerator(StyleGAN2Adapter(g).to(device), path, sha256_file(path), arch)

@@ -44,6 +44,7 @@ from vidbench.utils.fileio import atomic_write_text
 from vidbench.train.image_generator import load_image_generator
 from vidbench.train.pca import load_pca
 from vidbench.utils.provenance import provenance
+from vidbench.utils.seeding import stream_seed
 from vidbench.train.motion_data import TrainClips
 from vidbench.train.losses import LossSetup, g_losses, image_d_loss, video_d_loss
 
@@ -51,12 +52,6 @@ from vidbench.train.losses import LossSetup, g_losses, image_d_loss, video_d_los
 RESUMABLE_KEYS = {"steps", "epochs", "log_every", "checkpoint_every", "snapshot_every",
                   "device", "data.num_workers", "data.root"}
 QUEUE_BUFFERS = ("q_real", "q_fake", "q_ptr")
-
-
-def derive_seed(seed: int, name: str, rank: int = 0) -> int:
-    """A 63-bit seed for the generator ``name`` of ``rank``, from the run seed."""
-    word = int.from_bytes(name.encode("utf-8")[:8].ljust(8, b"\0"), "little")
-    return int(np.random.SeedSequence([seed, word, rank]).generate_state(2, np.uint64)[0] >> 1)
 
 
 @contextlib.contextmanager
@@ -160,7 +155,7 @@ def train_motion(cfg: MotionTrainConfig, run_dir: str | Path, *, resume: bool = 
                             f"discriminator frame size {cfg.disc.frame_size}")
     if not cfg.motion.residual and pca.mean is None:
         raise VidbenchError(f"{pca.directory}: --no-residual needs style_mean.npy")
-    init = torch.Generator().manual_seed(derive_seed(cfg.seed, "init"))
+    init = torch.Generator().manual_seed(stream_seed(cfg.seed, "init"))
     motion = MotionGenerator(image.latent_dim, cfg.motion.hidden_dim, cfg.motion.n_pca,
                              residual_scale=cfg.motion.residual_scale,
                              residual=cfg.motion.residual, generator=init)
@@ -175,11 +170,11 @@ def train_motion(cfg: MotionTrainConfig, run_dir: str | Path, *, resume: bool = 
     if image_disc is not None:
         opts["image_disc"] = torch.optim.Adam(trainable(image_disc), o.lr, o.image_betas,
                                               o.image_eps)
-    rngs = {"latent": torch.Generator(device).manual_seed(derive_seed(cfg.seed, "latent", rank)),
-            "aug": torch.Generator().manual_seed(derive_seed(cfg.seed, "aug", rank))}
+    rngs = {"latent": torch.Generator(device).manual_seed(stream_seed(cfg.seed, "latent", rank)),
+            "aug": torch.Generator().manual_seed(stream_seed(cfg.seed, "aug", rank))}
     data = TrainClips(cfg.data.dataset, root=cfg.data.root, n_frames=cfg.data.n_frames,
                       time_step=cfg.data.time_step, size=cfg.disc.frame_size,
-                      batch_size=cfg.batch_size, seed=derive_seed(cfg.seed, "data"), rank=rank,
+                      batch_size=cfg.batch_size, seed=stream_seed(cfg.seed, "data"), rank=rank,
                       world=world, num_workers=cfg.data.num_workers)
     total_steps = cfg.steps or cfg.epochs * data.iters_per_epoch
     if main and data.skipped:   # short videos are dropped, but never silently

@@ -29,7 +29,7 @@ from tqdm import tqdm
 from vidbench.models.generator_api import ImageGenerator
 from vidbench.utils.errors import BadInputError, VidbenchError
 from vidbench.utils.fileio import atomic_path, atomic_write_text
-from vidbench.train.image_generator import file_sha256
+from vidbench.utils.hashing import sha256_file
 
 PCA_FORMAT = "vidbench-pca/1"
 PCA_META = "pca.json"
@@ -150,7 +150,7 @@ def save_pca(result: PCAResult, out_dir: str | os.PathLike, meta: dict[str, Any]
     for name, arr in arrays.items():
         with atomic_path(out / name) as tmp, open(tmp, "wb") as fh:
             np.save(fh, np.ascontiguousarray(arr, dtype=np.float32), allow_pickle=False)
-        hashes[name] = file_sha256(out / name)
+        hashes[name] = sha256_file(out / name)
     info = {"format": PCA_FORMAT, "num_samples": result.num_samples,
             "latent_dim": int(result.components.shape[1]),
             "method": "float64 eigendecomposition of the covariance (n - 1), components sorted "
@@ -187,7 +187,7 @@ def load_pca(directory: str | os.PathLike,
     for name in REQUIRED_FILES:
         if not os.path.isfile(os.path.join(directory, name)):
             raise BadInputError(directory, f"no {name} in the PCA folder")
-    hashes = {name: file_sha256(os.path.join(directory, name)) for name in ARRAY_FILES
+    hashes = {name: sha256_file(os.path.join(directory, name)) for name in ARRAY_FILES
               if os.path.isfile(os.path.join(directory, name))}
     for name, want in (expected_hashes or {}).items():
         if hashes.get(name) != want:

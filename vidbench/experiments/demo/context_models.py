@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from vidbench.sample.generate import VideoModel
-from vidbench.train.motion import derive_seed
+from vidbench.utils.seeding import stream_seed as derive_seed
 
 RANDOM_WALK_SIGMA = 0.2
 

@@ -38,8 +38,7 @@ from typing import Any, Callable
 from tqdm import tqdm
 
 from vidbench.experiments.demo import jobs as J
-from vidbench.experiments.demo.output import (format_summary, format_table,  # noqa: F401
-                                  write_pictures, write_report)
+from vidbench.experiments.demo.output import format_table, write_pictures, write_report
 from vidbench.utils.fileio import atomic_write_text
 from vidbench.utils.provenance import provenance
 

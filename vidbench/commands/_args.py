@@ -1,0 +1,163 @@
+"""Argument types, option groups and output helpers that several subcommands share."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from typing import Any, Iterator
+
+DEFAULT_RESULTS = "results"
+MAX_PROBLEMS_SHOWN = 10
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def parse_setting(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` as ``(key, value)``, both stripped; the value is read as JSON when it
+    parses (numbers, true, null, lists), else kept as text."""
+    key, eq, value = text.partition("=")
+    if not eq or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value.strip()
+
+
+def protocol_name(metric: str):
+    """An argparse ``type`` accepting the protocol names of ``metric`` (checked when parsed,
+    so building the parser loads no metric module)."""
+    def check(text: str) -> str:
+        from vidbench.metrics.protocols import metric_protocol_names
+
+        names = metric_protocol_names(metric)
+        if text not in names:
+            raise argparse.ArgumentTypeError(f"unknown {metric} protocol {text!r}; known: "
+                                             f"{', '.join(names)}")
+        return text
+    check.__name__ = f"{metric} protocol"
+    return check
+
+
+def add_list_protocols(parser: argparse.ArgumentParser, metric: str) -> None:
+    parser.add_argument("--list-protocols", action="store_true",
+                        help=f"print every {metric} protocol and what it fixes, then exit")
+
+
+def context_kwargs(args: argparse.Namespace, device: str | None = None) -> dict[str, Any]:
+    """The shared engine options of :func:`add_common_args` as library keyword arguments
+    (:class:`vidbench.evaluation.passes.EvalContext` fields)."""
+    return {"seed": args.seed, "root": args.root, "skip_bad": args.skip_bad,
+            "batch_size": args.batch_size, "num_workers": args.workers,
+            "device": device or args.device, "progress": not args.no_progress}
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Options every `eval` metric shares: data location, seed, engine, output."""
+    parser.add_argument("--root", help="data set root folder (for data set names such as ucf101)")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seed of random clip starts and seeded subsets")
+    parser.add_argument("--batch-size", type=positive_int, default=16,
+                        help="clips per network call (does not change the value)")
+    parser.add_argument("--workers", type=non_negative_int, default=0,
+                        help="DataLoader worker processes decoding clips")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
+    parser.add_argument("--skip-bad", action="store_true",
+                        help="list and skip unreadable or too-short videos instead of stopping")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--json", action="store_true",
+                        help="print exactly one JSON object on stdout")
+
+
+def is_main_process() -> bool:
+    """Rank 0 of a process group, or of a ``torchrun`` launch (``RANK``), or a lone process."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank() == 0
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+@contextlib.contextmanager
+def distributed_from_env(device: str) -> Iterator[str]:
+    """Under ``torchrun`` (WORLD_SIZE > 1) join the process group for the duration of a
+    command (NCCL with one GPU per local rank for CUDA devices, gloo on CPU) and yield this
+    rank's device; otherwise yield ``device`` unchanged."""
+    import torch
+
+    dist = torch.distributed
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
+        yield device
+        return
+    if torch.device(device).type == "cuda":
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        device, backend = f"cuda:{local}", "nccl"
+    else:
+        backend = "gloo"
+    dist.init_process_group(backend)
+    try:
+        yield device
+    finally:
+        dist.destroy_process_group()
+
+
+def print_result(result: dict[str, Any], as_json: bool, line: str) -> None:
+    """The result as one JSON object (``--json``) or a readable ``line``; warnings to stderr.
+    Under DDP only rank 0 prints."""
+    if not is_main_process():
+        return
+    for msg in result.get("warnings", []):
+        print(f"vidbench: warning: {msg}", file=sys.stderr)
+    if as_json:
+        from vidbench.metrics.psnr_ssim import json_safe
+
+        print(json.dumps(json_safe(result), default=str, allow_nan=False))
+    else:
+        print(line)
+
+
+def print_plan(plan: dict[str, Any], as_json: bool) -> None:
+    """A plan (``--dry-run``) or report as JSON: one line with ``--json``, else indented."""
+    print(json.dumps(plan, indent=None if as_json else 2, default=str))
+
+
+def results_paths(given: list[str] | None) -> list[str]:
+    """The result files and folders to read: ``given``, else ``results/`` when it exists."""
+    if given is None:
+        return [DEFAULT_RESULTS] if os.path.isdir(DEFAULT_RESULTS) else []
+    return given
+
+
+def read_results(paths: list[str], command: str) -> list[dict[str, Any]]:
+    """The result records of ``paths``; lines that cannot be read are warned about on stderr
+    (the first :data:`MAX_PROBLEMS_SHOWN`, then a count) as ``vidbench COMMAND: warning``."""
+    from vidbench.evaluation.records import read_many
+
+    records, problems = read_many(paths)
+    for p in problems[:MAX_PROBLEMS_SHOWN]:
+        print(f"vidbench {command}: warning: {p}", file=sys.stderr)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        print(f"vidbench {command}: warning: {len(problems) - MAX_PROBLEMS_SHOWN} more line(s) "
+              "not read", file=sys.stderr)
+    return records
+
+
+__all__ = ["DEFAULT_RESULTS", "MAX_PROBLEMS_SHOWN", "positive_int", "non_negative_int",
+           "parse_setting", "protocol_name", "add_list_protocols", "context_kwargs",
+           "add_common_args", "is_main_process", "distributed_from_env", "print_result",
+           "print_plan", "results_paths", "read_results"]
