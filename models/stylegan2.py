@@ -26,8 +26,8 @@ from torch import nn
 
 from vidbench.models.rng import randn, require_generator
 from vidbench.models.state_io import load_strict, read_state_dict
-from vidbench.models.stylegan2_layers import (ConstantInput, EqualLinear, PixelNorm, StyledConv, ToRGB,
-                                     normal_weights)
+from vidbench.models.stylegan2_layers import (ConstantInput, EqualLinear, PixelNorm, StyledConv,
+                                              ToRGB, normal_weights)
 
 NoiseSpec = str | Sequence[torch.Tensor | None]
 """``"none"`` (no noise term), ``"random"`` (fresh maps per image), ``"const"`` (the stored

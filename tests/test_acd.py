@@ -7,11 +7,11 @@ import torch
 from scipy.spatial.distance import euclidean
 
 from vidbench.metrics.acd import (ACD_PROTOCOLS, acd_from_embeddings, compute_acd, face_feature_dim,
-                         get_acd_protocol, pair_columns, pair_distances)
+                                  get_acd_protocol, pair_columns, pair_distances)
 from vidbench.metrics.face_extractor import FaceExtractor
 from vidbench.metrics.stats import compute_feature_stats
 from vidbench.models.facenet import (VGGFACE2_URL, FaceCropper, build_embedder, face_state_dict,
-                            load_face_embedder)
+                                     load_face_embedder)
 from vidbench.data.base import ArraySource
 from vidbench.data.shapes import make_shapes
 from vidbench.utils.errors import BadInputError, MissingWeightsError, VidbenchError

@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 import torch
 
-from vidbench.models.augment import (affine, color_shift, cutout, cutout_pixels, draw_cutout, flip_time,
-                            warp)
+from vidbench.models.augment import (affine, color_shift, cutout, cutout_pixels, draw_cutout,
+                                     flip_time, warp)
 
 
 def test_cutout_pixels_hand_worked_rounding():

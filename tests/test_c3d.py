@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from vidbench.metrics.c3d_extractor import C3DExtractor
 from vidbench.metrics.stats import compute_feature_stats
 from vidbench.models.c3d import (C3D, c3d_state_dict, load_c3d, mean_clip, prepare_input,
-                        read_mean_clip)
+                                 read_mean_clip)
 from vidbench.data.shapes import make_shapes
 from vidbench.utils.errors import BadInputError, MissingWeightsError, VidbenchError
 

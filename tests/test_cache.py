@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from vidbench.metrics.cache import (CACHE_FORMAT, StatsCache, canonical_json, is_stats_file, make_key,
-                           read_stats_file, write_stats_file)
+from vidbench.metrics.cache import (CACHE_FORMAT, StatsCache, canonical_json, is_stats_file,
+                                    make_key, read_stats_file, write_stats_file)
 from vidbench.metrics.stats import FeatureStats
 from vidbench.utils.errors import BadInputError, VidbenchError
 

@@ -9,7 +9,8 @@ from PIL import Image
 from vidbench.models.motion import MotionGenerator
 from vidbench.evaluation import records as R
 from vidbench.cli import build_parser
-from vidbench.experiments.demo.context_models import RandomWalkMotion, random_walk_model, untrained_model
+from vidbench.experiments.demo.context_models import (RandomWalkMotion, random_walk_model,
+                                                      untrained_model)
 from vidbench.experiments.demo.output import ROW_LABELS, format_table
 from vidbench.train.image_config import preset
 from vidbench.sample.generate import VideoModel

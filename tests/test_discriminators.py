@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from vidbench.models.image_disc import (BigGANDiscriminator, ContrastiveImageDiscriminator,
-                               PairDiscriminator, image_pair)
+                                        PairDiscriminator, image_pair)
 from vidbench.models.losses import contrastive_loss
 from vidbench.models.state_io import load_strict, strip_prefix
 from vidbench.models.video_disc import VideoDiscriminator, d3d_input, first_frame_pairs

@@ -6,7 +6,7 @@ import pytest
 import scipy.linalg
 
 from vidbench.metrics.frechet import (SQRT_METHODS, FewSamplesWarning, covariance, frechet_distance,
-                             mean_from_sums, trace_sqrt_product)
+                                      mean_from_sums, trace_sqrt_product)
 from vidbench.utils.errors import VidbenchError
 
 

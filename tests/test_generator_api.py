@@ -7,7 +7,7 @@ import torch
 
 from vidbench.models.biggan import BigGANGenerator
 from vidbench.models.generator_api import (BigGANAdapter, ImageGenerator, StyleGAN2Adapter, adapt,
-                                  pool_frames, render_video)
+                                           pool_frames, render_video)
 from vidbench.models.stylegan2 import StyleGAN2Generator
 
 

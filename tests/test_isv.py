@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy.stats import entropy
 
-from vidbench.metrics.isv import IS_PROTOCOLS, compute_is, get_is_protocol, inception_score, split_scores
+from vidbench.metrics.isv import (IS_PROTOCOLS, compute_is, get_is_protocol, inception_score,
+                                  split_scores)
 from vidbench.utils.errors import VidbenchError
 
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from vidbench.models.losses import (contrastive_loss, feature_matching_loss, gradient_penalty,
-                           hinge_d_loss, hinge_g_loss, info_nce, pair_cosine, rals, rals_d_loss,
-                           rals_g_loss)
+                                    hinge_d_loss, hinge_g_loss, info_nce, pair_cosine, rals,
+                                    rals_d_loss, rals_g_loss)
 
 
 def test_rals_hand_worked():

@@ -24,8 +24,8 @@ from vidbench.utils.errors import BadInputError, VidbenchError
 from vidbench.evaluation.psnr_ssim import evaluate_psnr_ssim
 from vidbench.sample.inversion import InversionSettings
 from vidbench.sample.predict import (PredictConfig, clip_inputs, ground_truth_for_baseline,
-                              interpolate_trajectory, prepare_clip, resolve_data_spec,
-                              run_prediction)
+                                     interpolate_trajectory, prepare_clip, resolve_data_spec,
+                                     run_prediction)
 from vidbench.sample.generate import interpolate_midpoints
 from _weights import one_thread  # noqa: F401
 

@@ -139,7 +139,8 @@ def test_standin_weights_are_deterministic_and_readable(tmp_path):
     from vidbench.models.c3d import load_c3d
     from vidbench.models.facenet import load_face_embedder
     from vidbench.train.image_generator import load_image_generator
-    from vidbench.experiments.regress.standin_weights import c3d_arrays, vggface2_state, write_standin_weights
+    from vidbench.experiments.regress.standin_weights import (c3d_arrays, vggface2_state,
+                                                              write_standin_weights)
     from vidbench.experiments.regress.standin_weights import write_stylegan2
 
     small = ("conv1a/W", "conv1a/b", "fc8/W")

@@ -14,8 +14,8 @@ from vidbench.cli import main
 from vidbench.data.convert import to_uint8
 from vidbench.utils.errors import BadInputError, VidbenchError
 from vidbench.sample.generate import (GeneratorSource, generate_videos, interpolate_midpoints,
-                             is_checkpoint_path, load_video_model, open_checkpoint_source,
-                             to_clips)
+                                      is_checkpoint_path, load_video_model, open_checkpoint_source,
+                                      to_clips)
 from vidbench.sample.outputs import disentanglement_clips, write_samples
 
 

@@ -12,8 +12,8 @@ from PIL import Image
 
 from vidbench.models.stylegan2 import load_stylegan2
 from vidbench.models.stylegan2_disc import StyleGAN2Discriminator
-from vidbench.models.stylegan2_losses import (d_logistic_loss, ema_beta, ema_update, g_nonsaturating_loss,
-                                     r1_penalty)
+from vidbench.models.stylegan2_losses import (d_logistic_loss, ema_beta, ema_update,
+                                              g_nonsaturating_loss, r1_penalty)
 from vidbench.utils.errors import BadInputError, VidbenchError
 from vidbench.train.image_data import batch_indices, make_batch
 from vidbench.train.image_config import ImageTrainConfig, config_from_dict, preset

@@ -18,7 +18,8 @@ from vidbench.models.rng import randint
 from vidbench.models.video_disc import d3d_input
 from vidbench.train.checkpoint import load_training_state, read_export
 from vidbench.cli import main
-from vidbench.train.motion_config import (MotionTrainConfig, load_config, resolve_config, with_overrides)
+from vidbench.train.motion_config import (MotionTrainConfig, load_config, resolve_config,
+                                          with_overrides)
 from vidbench.utils.errors import VidbenchError
 from vidbench.train.losses import LossSetup, g_losses, image_d_loss, video_d_loss
 from vidbench.train.motion import build_discriminators, train_motion

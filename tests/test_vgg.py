@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from vidbench.models.vgg import (IMAGE2STYLEGAN_LAYERS, VGG16Features, check_vgg16_state, layer_names,
-                        load_vgg16)
+from vidbench.models.vgg import (IMAGE2STYLEGAN_LAYERS, VGG16Features, check_vgg16_state,
+                                 layer_names, load_vgg16)
 from vidbench.utils.errors import BadInputError, MissingWeightsError
 from _vggfile import FILENAME, manual_vgg16, torchvision_shapes, write_random_vgg16
 from _weights import one_thread  # noqa: F401

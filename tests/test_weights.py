@@ -14,7 +14,7 @@ import pytest
 
 from vidbench.models import weights
 from vidbench.models.weights import (MissingWeightsError, WeightSpec, WeightsMismatchError,
-                            load_numpy_pickle)
+                                     load_numpy_pickle)
 from vidbench.cli import main as cli_main
 from vidbench.utils.errors import BadInputError, VidbenchError
 from vidbench.utils.hashing import sha256_file

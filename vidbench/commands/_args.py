@@ -8,6 +8,8 @@ import os
 import sys
 from typing import Any, Iterator
 
+from vidbench.utils.errors import VidbenchError
+
 DEFAULT_RESULTS = "results"
 MAX_PROBLEMS_SHOWN = 10
 
@@ -161,3 +163,26 @@ __all__ = ["DEFAULT_RESULTS", "MAX_PROBLEMS_SHOWN", "positive_int", "non_negativ
            "parse_setting", "protocol_name", "add_list_protocols", "context_kwargs",
            "add_common_args", "is_main_process", "distributed_from_env", "print_result",
            "print_plan", "results_paths", "read_results"]
+
+
+def evaluate_job_command(args: argparse.Namespace, metric: str, job_class: Any,
+                         evaluate: Any, **counts: Any) -> dict[str, Any] | None:
+    """The shared body of `eval is` and `eval acd`: ``--list-protocols``, the required
+    ``--fake``, ``--dry-run`` (the job's plan) or the evaluation itself (one process group
+    under torchrun). Returns the result record, or None when the command printed something
+    else."""
+    if args.list_protocols:
+        from vidbench.metrics.protocols import describe_metric_protocols
+
+        print(describe_metric_protocols(metric))
+        return None
+    if not args.fake:
+        raise VidbenchError(f"eval {metric} needs --fake SRC (or --list-protocols)")
+    if args.dry_run:
+        from vidbench.evaluation.passes import EvalContext
+
+        job = job_class(args.fake, args.protocol, EvalContext(**context_kwargs(args)), **counts)
+        print_plan(job.plan(), args.json)
+        return None
+    with distributed_from_env(args.device) as device:
+        return evaluate(args.fake, args.protocol, **counts, **context_kwargs(args, device))

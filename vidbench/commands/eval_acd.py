@@ -2,32 +2,17 @@
 from __future__ import annotations
 
 from vidbench.cli import add_command
-from vidbench.commands._args import (add_common_args, add_list_protocols, context_kwargs,
-                                     distributed_from_env, positive_int, print_plan, print_result,
-                                     protocol_name)
-from vidbench.utils.errors import VidbenchError
+from vidbench.commands._args import (add_common_args, add_list_protocols, evaluate_job_command,
+                                     positive_int, print_result, protocol_name)
 
 
 def run(args) -> int:
-    if args.list_protocols:
-        from vidbench.metrics.protocols import describe_metric_protocols
+    from vidbench.evaluation.is_acd import ACDJob, evaluate_acd
 
-        print(describe_metric_protocols("acd"))
+    result = evaluate_job_command(args, "acd", ACDJob, evaluate_acd,
+                                  real_spec=args.real, num_videos=args.num_videos)
+    if result is None:
         return 0
-    if not args.fake:
-        raise VidbenchError("eval acd needs --fake SRC (or --list-protocols)")
-    kwargs = {"real_spec": args.real, "num_videos": args.num_videos}
-    if args.dry_run:
-        from vidbench.evaluation.is_acd import ACDJob
-        from vidbench.evaluation.passes import EvalContext
-
-        job = ACDJob(args.fake, args.protocol, EvalContext(**context_kwargs(args)), **kwargs)
-        print_plan(job.plan(), args.json)
-        return 0
-    from vidbench.evaluation.is_acd import evaluate_acd
-
-    with distributed_from_env(args.device) as device:
-        result = evaluate_acd(args.fake, args.protocol, **kwargs, **context_kwargs(args, device))
     pairs = ", ".join(f"{k} {v:.4f}" for k, v in result["by_pairs"].items())
     real = f"; real {result['real']['value']:.4f}" if result["real"] else ""
     line = (f"ACD[{result['protocol']}] = {result['value']:.4f} (std over videos "

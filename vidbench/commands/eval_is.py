@@ -2,32 +2,17 @@
 from __future__ import annotations
 
 from vidbench.cli import add_command
-from vidbench.commands._args import (add_common_args, add_list_protocols, context_kwargs,
-                                     distributed_from_env, positive_int, print_plan, print_result,
-                                     protocol_name)
-from vidbench.utils.errors import VidbenchError
+from vidbench.commands._args import (add_common_args, add_list_protocols, evaluate_job_command,
+                                     positive_int, print_result, protocol_name)
 
 
 def run(args) -> int:
-    if args.list_protocols:
-        from vidbench.metrics.protocols import describe_metric_protocols
+    from vidbench.evaluation.is_acd import ISJob, evaluate_is
 
-        print(describe_metric_protocols("is"))
+    result = evaluate_job_command(args, "is", ISJob, evaluate_is,
+                                  num_samples=args.num_samples, num_runs=args.num_runs)
+    if result is None:
         return 0
-    if not args.fake:
-        raise VidbenchError("eval is needs --fake SRC (or --list-protocols)")
-    counts = {"num_samples": args.num_samples, "num_runs": args.num_runs}
-    if args.dry_run:
-        from vidbench.evaluation.is_acd import ISJob
-        from vidbench.evaluation.passes import EvalContext
-
-        job = ISJob(args.fake, args.protocol, EvalContext(**context_kwargs(args)), **counts)
-        print_plan(job.plan(), args.json)
-        return 0
-    from vidbench.evaluation.is_acd import evaluate_is
-
-    with distributed_from_env(args.device) as device:
-        result = evaluate_is(args.fake, args.protocol, **counts, **context_kwargs(args, device))
     line = (f"IS[{result['protocol']}] = {result['value']:.4f} +- {result['std']:.4f} "
             f"(std over {result['std_over']}; {result['num_fake']} clips = "
             f"{result['num_runs']} run(s) x {result['num_samples']}, seed {result['seed']}, "

@@ -9,8 +9,9 @@ from vidbench.cli import add_command
 
 
 def run(args: argparse.Namespace) -> int:
-    from vidbench.experiments.regress.check import (DEFAULT_REFERENCE, PANEL, compare, compute_panel,
-                                  format_rows, read_reference, update_reference)
+    from vidbench.experiments.regress.check import (DEFAULT_REFERENCE, PANEL, compare,
+                                                    compute_panel, format_rows, read_reference,
+                                                    update_reference)
 
     if args.list:
         for item in PANEL:

@@ -3,7 +3,6 @@ experiments (:mod:`vidbench.experiments`)."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import warnings
 from typing import Any

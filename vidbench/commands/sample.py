@@ -1,10 +1,9 @@
 """`vidbench sample`: videos from a trained MoCoGAN-HD motion generator."""
 from __future__ import annotations
 
-import json
 
 from vidbench.cli import add_command
-from vidbench.commands._args import non_negative_int, positive_int
+from vidbench.commands._args import non_negative_int, positive_int, print_result
 
 FORMATS = ("npy", "png", "mp4")
 CONVENTIONS = ("round", "truncate-01")
@@ -24,11 +23,8 @@ def run(args) -> int:
         result["grids"] = write_grids(model, args.out, args.grid_size, seed=args.seed,
                                       n_frames=args.frames, noise=args.noise,
                                       convention=args.convention, fps=args.fps)
-    if args.json:
-        print(json.dumps(result, default=str))
-    else:
-        print(f"{args.num_videos} videos ({args.format}, noise {args.noise}, seed {args.seed}) "
-              f"written to {args.out}")
+    print_result(result, args.json, f"{args.num_videos} videos ({args.format}, noise "
+                                    f"{args.noise}, seed {args.seed}) written to {args.out}")
     return 0
 
 

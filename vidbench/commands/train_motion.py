@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 
 from vidbench.cli import add_command
-from vidbench.commands._args import (distributed_from_env, is_main_process, non_negative_int,
+from vidbench.commands._args import (distributed_from_env, non_negative_int, print_result,
                                      parse_setting, positive_int)
-from vidbench.train.motion_config import (ABLATIONS, IMAGE_DISC_VARIANTS, MEMORY_BANKS, MODES, PRESETS,
-                             VIDEO_RESPONSES, fill_defaults, load_config, resolve_config,
-                             with_overrides)
+from vidbench.train.motion_config import (ABLATIONS, IMAGE_DISC_VARIANTS, MEMORY_BANKS, MODES,
+                                          PRESETS, VIDEO_RESPONSES, fill_defaults, load_config,
+                                          resolve_config, with_overrides)
 from vidbench.utils.errors import VidbenchError
 
 
@@ -85,12 +84,8 @@ def run(args) -> int:
     with distributed_from_env(cfg.device) as device:
         cfg = dataclasses.replace(cfg, device=device)
         summary = train_motion(cfg, args.out, resume=args.resume, progress=not args.no_progress)
-    if is_main_process():
-        if args.json:
-            print(json.dumps(summary, default=str))
-        else:
-            print(f"trained {summary['step']} iterations; checkpoint {summary['checkpoint']}, "
-                  f"export {summary['export']}")
+    print_result(summary, args.json, f"trained {summary['step']} iterations; checkpoint "
+                                     f"{summary['checkpoint']}, export {summary['export']}")
     return 0
 
 

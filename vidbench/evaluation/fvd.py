@@ -15,8 +15,8 @@ import warnings
 from typing import Any, Iterator
 
 from vidbench.evaluation.draws import draw_seed, draw_sides
-from vidbench.evaluation.passes import (EvalContext, Request, overrides_note, record_tail,
-                                        run_jobs, side_entry)
+from vidbench.evaluation.passes import (EvalContext, Request, overrides_note, record_tail, run_jobs,
+                                        side_entry)
 from vidbench.evaluation.reference import real_side, reference_key
 from vidbench.metrics.cache import StatsCache
 from vidbench.metrics.extractors import Extractor

@@ -29,7 +29,7 @@ def resolve_selection(metrics: str | list[str] | None = None,
     """``{CLI metric: [protocol names]}`` from ``--metrics`` and ``--protocols`` (module
     docstring); unknown names are user errors listing the known ones."""
     from vidbench.metrics.protocols import (DEFAULT_PROTOCOL_SET, METRIC_NAMES, PROTOCOL_SETS,
-                                   metric_protocol_names)
+                                            metric_protocol_names)
 
     items = _split(protocols)
     sets = [i for i in items if "=" not in i]

@@ -10,8 +10,7 @@ them (``vidbench run ablation|benchmark|prediction|cross-domain|diversity``).
 * :mod:`vidbench.experiments.runner`: :func:`run_experiment` and one function per experiment.
 """
 from vidbench.experiments.runner import (run_ablation, run_benchmark, run_cross_domain,
-                                         run_diversity, run_experiment,
-                                         run_prediction_experiment)
+                                         run_diversity, run_experiment, run_prediction_experiment)
 from vidbench.experiments.scales import SCALES, Scale, scale_with
 from vidbench.experiments.specs import EXPERIMENT_NAMES, ExperimentSpec, experiment_spec
 

@@ -29,8 +29,7 @@ from typing import Any, Sequence
 
 from vidbench.baselines.reported import MEASURED, PAPER, QUOTED, ReportedNumber, reported
 from vidbench.evaluation import records as R
-from vidbench.report.formats import (MISSING, count_notes, render_csv, render_latex,
-                                     table_grid)
+from vidbench.report.formats import MISSING, count_notes, render_csv, render_latex, table_grid
 from vidbench.utils.errors import VidbenchError
 
 FORMATS = ("text", "markdown", "md", "csv", "latex", "json")

@@ -37,7 +37,7 @@ from vidbench.models.motion import MotionGenerator
 from vidbench.models.rng import randn
 from vidbench.models.state_io import load_strict
 from vidbench.train.checkpoint import (EXPORT_STEM, LATEST, load_training_state, read_export,
-                                 state_sha256)
+                                       state_sha256)
 from vidbench.data.base import ClipSource, fingerprint_of
 from vidbench.data.convert import to_uint8
 from vidbench.utils.errors import BadInputError, VidbenchError

@@ -54,7 +54,8 @@ from vidbench.utils.errors import BadInputError, VidbenchError
 from vidbench.utils.fileio import atomic_path, atomic_write_text
 from vidbench.sample.inversion import InversionSettings, invert, load_perceptual
 from vidbench.sample.predict_outputs import (OUTPUT_DIRS, ScoreAccumulator, clip_names,
-                                      ground_truth_for_baseline, prepare_out_dir, write_clips)
+                                             ground_truth_for_baseline, prepare_out_dir,
+                                             write_clips)
 from vidbench.utils.provenance import provenance
 from vidbench.sample.generate import interpolate_midpoints, render_frames, to_clips
 from vidbench.utils.seeding import derive_seed

@@ -41,8 +41,8 @@ from tqdm import tqdm
 
 from vidbench.models.stylegan2 import StyleGAN2Generator, load_stylegan2
 from vidbench.models.stylegan2_disc import StyleGAN2Discriminator
-from vidbench.models.stylegan2_losses import (d_logistic_loss, ema_beta, ema_update, g_nonsaturating_loss,
-                                     r1_penalty)
+from vidbench.models.stylegan2_losses import (d_logistic_loss, ema_beta, ema_update,
+                                              g_nonsaturating_loss, r1_penalty)
 from vidbench.utils import distributed as ddp
 from vidbench.data.convert import to_uint8
 from vidbench.data.writers import write_grid

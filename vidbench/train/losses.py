@@ -45,8 +45,8 @@ from torch import nn
 
 from vidbench.models.augment import flip_time, warp
 from vidbench.models.image_disc import ContrastiveImageDiscriminator, image_pair
-from vidbench.models.losses import (feature_matching_loss, gradient_penalty, hinge_d_loss, hinge_g_loss,
-                           info_nce, mi_loss, rals_d_loss, rals_g_loss)
+from vidbench.models.losses import (feature_matching_loss, gradient_penalty, hinge_d_loss,
+                                    hinge_g_loss, info_nce, mi_loss, rals_d_loss, rals_g_loss)
 from vidbench.models.motion import MotionOutput
 from vidbench.models.rng import randint
 from vidbench.models.video_disc import VideoDiscriminator, d3d_input

@@ -35,10 +35,11 @@ from vidbench.models.motion import MotionGenerator
 from vidbench.models.video_disc import VideoDiscriminator
 from vidbench.utils import distributed as ddp
 from vidbench.train.checkpoint import (EXPORT_STEM, LATEST, export_motion_generator,
-                                 load_official_weights, load_training_state,
-                                 motion_constructor_args,
-                                 save_training_state, snapshot_name, state_sha256)
-from vidbench.train.motion_config import MotionTrainConfig, config_diff, load_config, uses_biggan_image_disc
+                                       load_official_weights, load_training_state,
+                                       motion_constructor_args, save_training_state, snapshot_name,
+                                       state_sha256)
+from vidbench.train.motion_config import (MotionTrainConfig, config_diff, load_config,
+                                          uses_biggan_image_disc)
 from vidbench.utils.errors import VidbenchError
 from vidbench.utils.fileio import atomic_write_text
 from vidbench.train.image_generator import load_image_generator

@@ -1,7 +1,7 @@
 """The demo's context rows as video models: an untrained motion generator and a random walk in W.
 
 * *untrained*: MoCoGAN-HD's motion generator exactly as :func:`vidbench.train.motion.train_motion`
-  initialises it (same seed stream, ``derive_seed(seed, "init")``), before any step.
+  initialises it (same seed stream, ``stream_seed(seed, "init")``), before any step.
 * *random walk in W*: ``w_1`` drawn from the image generator (z → w), then
   ``w_t = w_{t-1} + σ · Σ_k ε_{t,k} · s_k · c_k`` where ``c_k`` are the first ``n_pca`` PCA
   components, ``s_k`` their standard deviations and ``ε ~ N(0, 1)``: a Gaussian step projected on
@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from vidbench.sample.generate import VideoModel
-from vidbench.utils.seeding import stream_seed as derive_seed
+from vidbench.utils.seeding import stream_seed
 
 RANDOM_WALK_SIGMA = 0.2
 
@@ -59,7 +59,7 @@ def untrained_model(trained: VideoModel, seed: int) -> VideoModel:
     """``trained``'s image generator and PCA with its motion generator re-initialised as
     training run ``seed`` starts (no step taken)."""
     motion = copy.deepcopy(trained.motion)
-    motion.reset_parameters(torch.Generator().manual_seed(derive_seed(seed, "init")))
+    motion.reset_parameters(torch.Generator().manual_seed(stream_seed(seed, "init")))
     where = f"{trained.info['motion']['file']} (re-initialised)"
     info = {**trained.info, "motion": {"kind": "untrained", "init_seed": seed, "file": where,
                                        "constructor": trained.info.get("constructor")}}

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vidbench.experiments.demo.context_models import RANDOM_WALK_SIGMA, random_walk_model, untrained_model
+from vidbench.experiments.demo.context_models import (RANDOM_WALK_SIGMA, random_walk_model,
+                                                      untrained_model)
 
 METRICS = "fvd,is,acd"          # FVD with I3D; IS with C3D; ACD with the face network
 PROTOCOLS = "mocogan-hd"

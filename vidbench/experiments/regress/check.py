@@ -45,7 +45,8 @@ def standin_home(needs: tuple[str, ...] = ("c3d", "c3d-mean", "vggface2")
     """A temporary ``$VIDBENCH_HOME`` (under the real home's ``cache/``) holding the stand-in
     weight files ``needs`` and a link to the installed I3D, set for the block and restored
     after."""
-    from vidbench.models.weights import MissingWeightsError, WeightsMismatchError, get_spec, weight_path
+    from vidbench.models.weights import (MissingWeightsError, WeightsMismatchError, get_spec,
+                                         weight_path)
     from vidbench.utils.paths import cache_dir
     from vidbench.experiments.regress.standin_weights import write_standin_weights
 
