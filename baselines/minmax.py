@@ -1,27 +1,13 @@
 """Min–max normalisation as torchvision's ``save_image(normalize=True)`` applies it.
 
 MDGAN (``weixiong-ur/mdgan`` ``test.py``) and DTVNet (``zhangzjn/DTVNet``
-``trainer/sky_timelapse_trainer.py``) write every frame through
-``torchvision.utils.save_image(x, normalize=True)``: the tensor handed over is shifted and
-scaled so that its own minimum maps to 0 and its maximum to 1, then written as
-``uint8(clamp(y * 255 [+ 0.5], 0, 255))``. What the tensor is decides what is normalised
-together: one frame of one clip for DTVNet (per-frame min–max, real frames included), one
-frame of all 48 clips for MDGAN (min–max over the whole grid). The original values cannot be
-recovered from the PNGs; to compare like with like, ground truth must go through the same
-function (:func:`save_image_minmax` on frames in [−1, 1], or :func:`minmax_uint8_frames`).
+``trainer/sky_timelapse_trainer.py``) write every frame this way: per frame for DTVNet, over
+the whole 48-clip grid for MDGAN. The original values cannot be recovered from the PNGs, so
+ground truth must go through the same function (:func:`save_image_minmax` on frames in
+[−1, 1], or :func:`minmax_uint8_frames`). The torchvision version matters
+(:data:`SAVE_IMAGE_CONVENTIONS`); arithmetic is float32.
 
-torchvision changed the details over time (read in its ``utils.py`` history):
-
-======================  ============================  ==========================  ============
-convention              divisor                        to uint8                    used by
-======================  ============================  ==========================  ============
-``torchvision-0.2``     ``max − min + 1e-5``           ``trunc(y·255)``            MDGAN (PyTorch 0.3.x) [inferred]
-``torchvision-0.6``     ``max − min + 1e-5``           ``trunc(y·255 + 0.5)``      DTVNet (``requirements.txt``: 0.6.1)
-``torchvision-current`` ``max(max − min, 1e-5)``       ``trunc(y·255 + 0.5)``      torchvision ≥ 0.10
-======================  ============================  ==========================  ============
-
-Arithmetic is float32, as on the references' tensors; a GPU run may differ by one level where
-a value falls on a rounding boundary.
+Conventions and their sources: docs/datasets.md, *Min–max normalisation of save_image*.
 """
 from __future__ import annotations
 

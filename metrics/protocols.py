@@ -1,24 +1,14 @@
 """Named FVD protocols: everything that fixes a number, as frozen data.
 
-See docs/protocols.md, *Protocols are named* and *FVD protocols*.
-
 A protocol name is stored with every value; two values under different protocols are never
-compared. Each entry fixes the extractor and its weights (by registry name; the sha256 is read
-from the file and stored with results and cache keys), the pre-resize and final resize, the
-value scaling, how real and fake clips are drawn (count, length, stride, start, selection),
-the covariance divisor, the square-root form, the float -> uint8 convention expected of
-fakes (docs/protocols.md, *Float to uint8 conversion*) and whether TF32 is allowed on CUDA.
-
-References: ``google-research/google-research: frechet_video_distance`` (``tf-reference``),
-``snap-research/MoCoGAN-HD`` issue #7 and paper §4.3 (``mocogan-hd``),
+compared. References: ``google-research/google-research: frechet_video_distance``
+(``tf-reference``), ``snap-research/MoCoGAN-HD`` issue #7 and paper §4.3 (``mocogan-hd``),
 ``universome/stylegan-v: src/metrics/frechet_video_distance.py`` (``stylegan-v*``).
 
-This module is also the one listing of every metric's named protocols: the IS protocols
-(:data:`vidbench.metrics.isv.IS_PROTOCOLS`), the ACD protocols (:data:`vidbench.metrics.acd.ACD_PROTOCOLS`) and
-the PSNR/SSIM presets (:data:`vidbench.metrics.psnr_ssim.PRESETS`) are read from their modules
-on first use (building them loads torch), :data:`METRIC_NAMES` maps the CLI metric names to the
-names stored in result records, :func:`describe_metric_protocols` prints any metric's list and
-:data:`PROTOCOL_SETS` names the protocols that ``vidbench eval all`` computes together.
+Also the one listing of every metric's named protocols (IS, ACD and PSNR/SSIM are read from
+their modules on first use, since building them loads torch), with :data:`METRIC_NAMES`,
+:func:`describe_metric_protocols` and :data:`PROTOCOL_SETS` (what ``vidbench eval all``
+computes together). Fields: docs/protocols.md, *Protocols are named* and *FVD protocols*.
 """
 from __future__ import annotations
 

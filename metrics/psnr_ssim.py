@@ -1,36 +1,14 @@
 """PSNR / SSIM between predicted and real videos under named presets.
 
-See docs/protocols.md, *PSNR and SSIM*.
+Presets: ``wang`` (default; uint8, data range 255, scikit-image SSIM with Wang et al.'s
+settings), ``valid-crop`` (``JunyaoHu/common_metrics_on_video_quality: calculate_psnr.py,
+calculate_ssim.py``) and ``dtvnet-ffmpeg`` (``zhangzjn/DTVNet``, through ffmpeg's filters:
+``metrics/psnr_ssim_ffmpeg.py``). Every preset averages per-frame values over frames, then
+over videos.
 
-``wang`` (default)
-    uint8 frames, data range 255. PSNR per frame over all channels,
-    ``10 log10(255^2 / MSE)``. SSIM per frame with ``skimage.metrics.structural_similarity``
-    and Wang et al.'s settings: ``gaussian_weights=True, sigma=1.5,
-    use_sample_covariance=False, data_range=255, channel_axis=-1`` (K1 0.01, K2 0.03; the
-    mean over channels of the cropped SSIM map).
-``valid-crop``
-    ``JunyaoHu/common_metrics_on_video_quality: calculate_psnr.py, calculate_ssim.py``:
-    frames mapped to [0, 1] (x / 255, float64); PSNR ``20 log10(1 / sqrt(MSE))``, capped at
-    100 when MSE < 1e-10; SSIM per channel with an 11x11 Gaussian (sigma 1.5, normalised as
-    ``cv2.getGaussianKernel``), "valid" part only (5 px cropped), C1 = 0.01^2, C2 = 0.03^2,
-    mean over channels.
-``dtvnet-ffmpeg``
-    ``zhangzjn/DTVNet``: the first 32 frames, each min-max normalised to uint8 PNGs, encoded
-    to mp4 with DTVNet's ffmpeg options and compared with ffmpeg's ``psnr`` / ``ssim``
-    filters (``metrics/psnr_ssim_ffmpeg.py``).
-
-Every preset averages per-frame values over frames, then over videos (not PSNR of a mean
-MSE). Identical frames (MSE = 0) have infinite PSNR, so the result carries:
-
-``psnr``             mean of the per-frame values with inf kept: inf as soon as one frame of
-                     any video is identical to its reference (identical videos give inf);
-``psnr_capped``      the same mean with every frame capped at 100 dB (the JunyaoHu/BasicSR
-                     convention; for ``valid-crop`` its own MSE < 1e-10 rule): always finite;
-``psnr_finite``      the mean over frames with MSE > 0 only (per video, then over the videos
-                     that have such frames; None when there are none);
-``num_capped_frames`` how many frames were capped.
-
-Non-finite floats stay Python floats (``inf``); write JSON with a serialiser that maps them.
+Identical frames have infinite PSNR, so results carry ``psnr`` (inf kept), ``psnr_capped``,
+``psnr_finite`` and ``num_capped_frames``; non-finite values stay Python floats (write JSON
+through :func:`json_safe`). Details: docs/protocols.md, *PSNR and SSIM*.
 """
 from __future__ import annotations
 

@@ -1,27 +1,14 @@
 """Unconditional BigGAN generator in the BigGAN-PyTorch state-dict layout.
 
 Reference: Brock et al., "Large Scale GAN Training for High Fidelity Natural Image Synthesis"
-(ICLR 2019), as implemented by ajbrock/BigGAN-PyTorch (``BigGAN.py`` ``Generator``/``G_arch``,
-``layers.py`` ``SN``/``SNConv2d``/``SNLinear``/``ccbn``/``bn``/``GBlock``). MoCoGAN-HD's paper
-(App. B) uses a BigGAN image generator for some FFHQ videos; its released code has none.
+(ICLR 2019), as implemented by ajbrock/BigGAN-PyTorch (``BigGAN.py`` ``Generator``,
+``layers.py``). MoCoGAN-HD's paper (App. B) uses a BigGAN image generator for some FFHQ
+videos; its released code has none.
 
-Configuration matched: ``Generator(G_param='SN', norm_style='bn', hier=True, G_shared=True,
-G_attn='0', num_G_SVs=1, num_G_SV_itrs=1, G_init='ortho', mybn=False, cross_replica=False)``
-with the class embedding removed, i.e. the unconditional variant: ``shared`` is absent and
-every conditional batch-norm's ``gain``/``bias`` SNLinear (no bias) takes only its z chunk
-(input size ``dim_z // num_slots``), since there is no class vector to concatenate.
-State-dict keys (as ``torch.save(G.state_dict())`` writes them)::
-
-    linear.{weight,bias,u0,sv0}                       SNLinear(z_chunk → 16·ch·bw²)
-    blocks.{i}.0.conv1 / conv2 / conv_sc.{weight,bias,u0,sv0}   SNConv2d 3x3, 3x3, 1x1
-    blocks.{i}.0.bn1 / bn2.{gain,bias}.{weight,u0,sv0}          ccbn linears (no bias)
-    blocks.{i}.0.bn1 / bn2.{stored_mean,stored_var}
-    output_layer.0.{gain,bias,stored_mean,stored_var}  bn;  output_layer.2.*  SNConv2d → 3
-
-Spectral norm follows BigGAN-PyTorch's own layers, not ``torch.nn.utils.spectral_norm``: the
-weight is stored as is, buffers ``u{i}`` [1, out] hold the left singular vectors and
-``sv{i}`` [1] the last estimates; each forward runs one power iteration from the stored u
-(updating u and sv only in training mode) and divides the weight by the estimate.
+The class embedding is removed (no ``shared``; each conditional batch-norm takes only its z
+chunk). Spectral norm is BigGAN-PyTorch's own (stored ``u{i}``/``sv{i}`` buffers, one power
+iteration per forward), not ``torch.nn.utils.spectral_norm``. Configuration and state-dict
+keys: docs/official-code.md, *BigGAN image generator*.
 """
 from __future__ import annotations
 

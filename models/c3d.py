@@ -2,39 +2,12 @@
 
 Matches ``pfnet-research/tgan2: tgan2/models/c3d/c3d_ucf101.py`` (``C3DVersion1UCF101``) and
 ``pfnet-research/tgan: evaluation/c3d_ft.py`` + ``evaluation/calc_inception.py``, reading
-TGANv2's published Chainer files ``conv3d_deepnetA_ucf.npz`` and ``mean2.npz``
-(docs/protocols.md, *The C3D classifier* and *Weight files*).
+TGANv2's published Chainer files ``conv3d_deepnetA_ucf.npz`` and ``mean2.npz``.
 
-Network: 3x3x3 convs (stride 1, pad 1) + ReLU: conv1a 64, conv2a 128, conv3a/b 256,
-conv4a/b 512, conv5a/b 512; max-pools pool1 1x2x2 and pool2-5 2x2x2 with ``ceil_mode`` (Chainer
-``cover_all=True``), so a 16x112x112 clip reaches fc6 as 512x1x4x4 = 8192 values; fc6 and fc7
-4096 with ReLU and dropout (TGANv2 also drops after pool5; all off in eval); fc8 101 logits.
-
-Weights: Chainer ``save_npz`` writes one array per parameter under ``<link>/<param>``:
-``conv1a/W`` (64, 3, 3, 3, 3) as (out, in, kd, kh, kw) and ``conv1a/b`` (64,), ...,
-``fc6/W`` (4096, 8192) as (out, in) and ``fc6/b`` (4096,), ... -- the PyTorch layouts, so
-nothing is transposed. :func:`c3d_state_dict` is strict: every key used, every shape checked.
-
-Input modes (the clip is RGB on the 0-255 scale, float ``[B, 3, 16, H, W]``):
-
-``tganv2``
-    TGANv2's model-internal preprocessing: the fixed 1x1x1 conv RGB -> BGR times 128 applied
-    to ``x = (u - 128) / 128``, i.e. ``u - 128``; a bilinear resize of every frame to 112x112
-    with Chainer 6 ``resize_images`` semantics (sample points ``linspace(0, in - 1, 112)``,
-    i.e. ``align_corners=True``); plus the bias ``128 - mean2[:, :, 8:120, 8:120]``.
-``mocogan-hd``
-    Every frame first resized to 128x128 with OpenCV ``INTER_CUBIC`` semantics (on floats,
-    not rounded), then ``tganv2`` (snap-research/MoCoGAN-HD#11).
-``mocogan-hd-v1crop``
-    Cubic to 128, the central crop [8:120, 8:120], then ``tganv2`` (whose resize of a
-    112x112 frame is the identity).
-``tgan-v1``
-    TGAN v1 ``calc_inception.py``: cubic to 128, RGB -> BGR, minus the v1 mean clip (the
-    ``mean`` array reshaped to (3, 1, 16, 128, 171), columns [21:149]), crop [8:120, 8:120].
-
-``cubic`` is OpenCV's ``INTER_CUBIC`` on float input: Keys kernel a = -0.75, half-pixel
-centres, replicated border, no antialiasing -- the same sampling as
-``torch.nn.functional.interpolate(mode="bicubic", align_corners=False)``.
+Input: RGB clips on the 0-255 scale, float ``[B, 3, 16, H, W]``; the input mode
+(:data:`INPUT_MODES`) says how frames reach 112x112 and which mean clip is subtracted.
+:func:`c3d_state_dict` is strict: every key used, every shape checked. Layers, weight layout
+and input modes: docs/protocols.md, *The C3D classifier*.
 """
 from __future__ import annotations
 

@@ -2,24 +2,12 @@
 
 Reference: Tian et al., "A Good Image Generator Is What You Need for High-Resolution Video
 Synthesis" (ICLR 2021), Eqns. 1-3; official code snap-research/MoCoGAN-HD ``models/rnn.py``
-(``RNNModule``), reimplemented (docs/official-code.md, *Motion generator*). Scope of the match:
-parameter names and shapes (so official ``modelR_*.pth`` state dicts load with ``strict=True``),
-initialisation, and the forward pass:
+(``RNNModule``), reimplemented. Parameter names and shapes match, so official ``modelR_*.pth``
+state dicts load with ``strict=True``.
 
-    (h_1, c_1) = enc_cell(w_1)                      from a zero state
-    for t = 2..n:  ε_t ~ N(0, I);  (h_t, c_t) = cell(ε_t, (h_{t-1}, c_{t-1}))
-                   w_t = w_{t-1} + λ · tanh(h_t A + b) · B,   B = diag(σ) V   (Eqn. 2)
-    ε̂_t = fc2(ReLU(fc1([h_t ; c_t])))                                      (Eqn. 3 head)
-
-The PCA basis V (n_pca x D) and σ (n_pca) are constants set with :meth:`set_pca`; they are
-buffers with ``persistent=False``, so they are not in the state dict (as in the official
-files; vidbench stores them, or their hashes, next to it: docs/official-code.md, *PCA basis
-stored with the motion generator*).
-
-Ablation "w/o Eqn. 2" (paper Tab. 5: "uses h_t instead of estimating the residual"),
-``residual=False``: the LSTM state gives w_t directly, w_t = μ + (h_t A + b) · B for t >= 2,
-with μ the PCA mean. The parameter set is unchanged (same state-dict keys); there is no
-tanh, no λ and no dependence on w_{t-1} (content reaches h_t only through the encoder cell).
+The PCA basis is set with :meth:`MotionGenerator.set_pca` and is not in the state dict (as in
+the official files). ``residual=False`` is the ablation "w/o Eqn. 2". Forward pass,
+initialisation and the ablation: docs/official-code.md, *Motion generator*.
 """
 from __future__ import annotations
 

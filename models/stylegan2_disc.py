@@ -2,24 +2,12 @@
 
 Reference: Karras et al., "Analyzing and Improving the Image Quality of StyleGAN" (CVPR 2020),
 config E/F discriminator, as implemented by rosinality/stylegan2-pytorch ``model.py``
-(``Discriminator``, ``ResBlock``, ``ConvLayer``, ``EqualConv2d``). Scope of the match: the
-architecture, parameter and buffer names and shapes (``convs.*``, ``final_conv.*``,
-``final_linear.*``), so that the ``d`` entry of a rosinality checkpoint loads with
-``strict=True``, and the forward computation:
+(``Discriminator``). The architecture, names and shapes match, so the ``d`` entry of a
+rosinality checkpoint loads with ``strict=True``.
 
-* ``convs.0``: 1x1 EqualConv2d(3 → C(S)) + fused leaky ReLU (FromRGB);
-* ``convs.1 …``: one ResBlock per resolution S … 8: ``conv1`` 3x3 conv + act at C_in,
-  ``conv2`` [1,3,3,1] blur (pad 2,2) then 3x3 stride-2 conv + act to C_out, ``skip`` blur
-  (pad 1,1) then 1x1 stride-2 conv without bias or activation; output (main + skip)/√2;
-* minibatch standard deviation (group ``min(4, N)``, one feature): the std over the group
-  of every feature, averaged over channels and pixels, appended as one extra channel;
-* ``final_conv`` 3x3 conv + act (C(4)+1 → C(4)), flatten, ``final_linear`` EqualLinear
-  (16·C(4) → C(4)) + fused leaky ReLU, EqualLinear (C(4) → 1): one logit per image.
-
-Differences from the reference, by design: initial weights come from a caller's
-``torch.Generator``; channel counts can be overridden (``channels``, ``max_channels``) with the
-generator's table (:func:`vidbench.models.stylegan2.stylegan2_channels`); a batch that the stddev group
-does not divide raises a ``ValueError`` naming the sizes (the reference fails in ``view``).
+By design, initial weights come from a caller's ``torch.Generator``, channel counts can be
+overridden, and a batch that the stddev group does not divide raises a ``ValueError``. Layers
+and differences: docs/official-code.md, *StyleGAN2 discriminator*.
 """
 from __future__ import annotations
 

@@ -2,26 +2,13 @@
 
 Reference: snap-research/MoCoGAN-HD ``models/D_3d.py`` (3-D) and ``models/D.py`` (2-D), both
 pix2pixHD-style ``MultiscaleDiscriminator``/``NLayerDiscriminator`` with intermediate features,
-reimplemented (docs/official-code.md, *Video discriminator* and *In-domain image discriminator*;
-the paper's Tab. 6). Scope of the match: layers, strides, paddings, channel counts,
-normalisation, scale-2 pooling, initialisation, and module names, so official checkpoints
-(``module.`` prefix stripped) load with ``strict=True``: ``netD.scale{i}_layer{j}.{k}.*``, where
-``j`` is the layer, ``k`` its position inside the layer (0 conv, 1 InstanceNorm with running
-stats, kept for compatibility: docs/official-code.md, *Unused InstanceNorm running statistics*)
-and, as in the official forward, ``scale{num_scales-1}`` sees the full-resolution input and
-``scale0`` the most pooled one.
+reimplemented (the paper's Tab. 6). Layers, initialisation and module names match, so
+official checkpoints (``module.`` prefix stripped) load with ``strict=True``.
 
-Per scale (kernel 4, padding 2, weights N(0, 0.02²), biases PyTorch's default)::
-
-    layer 0       conv stride 2, ndf_s          → LeakyReLU 0.2
-    layer 1..L-1  conv stride 2, ×2 (max 512)   → InstanceNorm → LeakyReLU 0.2
-    layer L       conv stride 1, ×2 (max 512)   → InstanceNorm → LeakyReLU 0.2
-    layer L+1     conv stride 1, 1 channel
-
-with L = n_layers (3) and ndf_s = min(ndf_max, ndf·2^(num_scales−1−s)) (both 64 officially).
-Strides apply to time too. InstanceNorm is ``affine=False, track_running_stats=True``: keep
-the module in training mode, as the official training does (in eval mode the running
-statistics would be used instead of each instance's).
+InstanceNorm is ``affine=False, track_running_stats=True``: keep the module in training mode,
+as the official training does (in eval mode the running statistics would be used instead of
+each instance's). Layer table and module names: docs/official-code.md, *Video discriminator*
+and *In-domain image discriminator*.
 """
 from __future__ import annotations
 

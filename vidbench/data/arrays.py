@@ -2,24 +2,11 @@
 
 A uint8 ``[N, T, H, W, 3]`` array (what TATS saves) is read as is. Anything else (another
 layout, a float range such as TGANv2's float32 ``(N, 3, T, H, W)`` in [-1, 1]) must be declared
-in the source spec, e.g. ``samples.npy:layout=NCTHW,range=-1:1,conv=tgan``; it is never guessed
-(docs/datasets.md, *Accepted formats* and *TGANv2 outputs*). Float values become uint8 through
-:func:`vidbench.data.convert.to_uint8` under a named convention (docs/protocols.md, *Float to
-uint8 conversion*), recorded in
-the source's ``meta``:
+in the source spec, e.g. ``samples.npy:layout=NCTHW,range=-1:1,conv=tgan``; it is never guessed.
+Floats become uint8 through :func:`vidbench.data.convert.to_uint8`; values outside the declared
+range (beyond a 0.1 % tolerance), NaN or inf are an error.
 
-=========  =======================================  ==========================================
-range      conventions (first = default)             formula
-=========  =======================================  ==========================================
-``-1:1``   ``round``, ``truncate-01``, ``tgan``      clamp(x·127.5 + 128); (x+1)/2·255; x·128 + 128
-``0:1``    ``truncate-255``                         clamp(x·255)
-``0:255``  ``round``                                clamp(x, 0, 255) + 0.5 (integers: as is)
-=========  =======================================  ==========================================
-
-An ``.npy`` is memory-mapped, so a clip reads only its own bytes; an ``.npz`` member is
-decompressed whole on first use (once per process). Each conversion is floored to uint8. Values outside the declared range by more than 0.1 % of its
-half-width (the FVD reference's own tolerance, [−1.001, 1.001]), NaN or inf are an error naming
-the file and item.
+Ranges, their conventions and the reading rules: docs/datasets.md, *Array files*.
 """
 from __future__ import annotations
 

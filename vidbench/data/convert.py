@@ -1,27 +1,13 @@
 """Float -> uint8 conversion: the one ``to_uint8`` of vidbench.
 
-See docs/protocols.md, *Float to uint8 conversion*.
+How a float sample becomes uint8 is part of every metric protocol, because projects differ.
+Conventions: ``round`` (StyleGAN-V fakes; the default), ``truncate-01`` (MoCoGAN-HD
+``evaluate.py``), ``truncate-255`` (TATS, VideoGPT, DIGAN fakes; x in [0, 1]) and ``tgan``
+(TGANv2 ``visualizers.py``). Like the references, :func:`to_uint8` computes in the sample's
+float type and truncates; unlike them it saturates out-of-range values. A NumPy array in gives
+an array out, a torch tensor a tensor.
 
-How a float sample becomes uint8 is part of every metric protocol, because projects differ:
-
-==============  ==============================================  ===============================
-convention      formula                                          used by
-==============  ==============================================  ===============================
-``round``       ``floor(clip(x*127.5 + 128, 0, 255))``           StyleGAN-V fakes
-                (= round-half-up of ``(x+1)*127.5``)
-``truncate-01`` ``floor((clip(x, -1, 1) + 1) / 2 * 255)``        MoCoGAN-HD ``evaluate.py``
-``truncate-255`` ``floor(clip(x*255, 0, 255))``, x in [0, 1]    TATS, VideoGPT, DIGAN fakes
-``tgan``        ``floor(clip(x*128 + 128, 0, 255))``             TGANv2 ``visualizers.py``
-==============  ==============================================  ===============================
-
-The references compute in the sample's own float type (float32 for network outputs) and cast
-with truncation (``astype(uint8)`` / ``.to(torch.uint8)``); so does :func:`to_uint8`: the
-arithmetic runs in float32 for float16/float32 input and float64 for float64 input, each
-operation rounded in that type, in the order written above. ``truncate-255`` clips before
-casting: the references assume x in [0, 1] and their cast of out-of-range values is undefined
-(wraps on most platforms); vidbench saturates instead.
-
-Input may be a NumPy array or a torch tensor; the output is of the same kind.
+Formulas and arithmetic: docs/protocols.md, *Float to uint8 conversion*.
 """
 from __future__ import annotations
 

@@ -1,25 +1,12 @@
-"""Registry of real data sets, read as each one ships (docs/datasets.md).
+"""Registry of real data sets, read as each one ships.
 
-============  =====================================================================================
-name          expected layout under ``--root`` and options
-============  =====================================================================================
-ucf101        the extracted ``UCF101.rar``: ``<Class>/v_<Class>_gNN_cMM.avi`` (any depth, 13,320
-              files) and ``ucfTrainTestlist/{trainlist,testlist}0{1,2,3}.txt`` (under the root or
-              next to it). ``split=all`` (default: every video, as MoCoGAN-HD and DVD-GAN train) |
-              ``train`` | ``test``; ``fold=1|2|3`` picks the split lists. List entries are matched
-              case-insensitively (``HandStandPushups`` vs ``HandstandPushups``).
-faceforensics FaceForensics v1 compressed: ``{train,val,test}/original/*.avi`` (the root may also be
-              the folder holding ``FaceForensics_compressed``). ``split=train`` (default) | ``val`` |
-              ``test`` | ``all``. Only the ``original`` videos are clips; masks are for cropping.
-sky           Sky Time-lapse: ``sky_train`` and ``sky_test``, each ``<id>/<id>_<k>/*.jpg`` (a video
-              is a folder that directly holds frames; frames ordered by frame number, gaps
-              allowed and counted). ``split=train`` (default) | ``test`` | ``all``.
-              ``sky_first32=true``: the MDGAN/DTVNet test protocol: the first 32 frames of each
-              short video with at least 32 frames; shorter ones are listed in ``skipped``.
-voxceleb      folders of frames or ``.mp4`` files, optionally under ``train/`` and ``test/``
-              (``AliaksandrSiarohin/video-preprocessing``). ``split=all`` (default) | ``train`` | ``test``.
-folder        any folder of video files and/or frame folders, walked recursively.
-============  =====================================================================================
+:data:`DATASETS` names ``ucf101``, ``faceforensics``, ``sky``, ``voxceleb`` and ``folder``
+(any folder of video files and/or frame folders, walked recursively); each reads its release's
+own layout under ``--root`` and takes options such as ``split=`` (and ``fold=`` for UCF-101,
+``sky_first32=`` for Sky).
+
+Expected layouts, options and defaults of each: docs/datasets.md, the section of each data
+set.
 """
 from __future__ import annotations
 
@@ -207,7 +194,8 @@ SKY_FIRST32 = ClipSpec(length=32, stride=1, start="first")
 def open_dataset(name: str, root: str | None, options: dict[str, Any] | None = None, *,
                  clip: ClipSpec | None = None, skip_bad: bool = False, convert_rgb: bool = False,
                  deep: bool = False) -> VideoClipSource:
-    """Open a registered data set laid out as it ships (see the module docstring)."""
+    """Open a registered data set laid out as it ships (docs/datasets.md, the section of each
+    data set)."""
     if name not in DATASETS:
         raise VidbenchError(f"unknown data set {name!r}; valid: {', '.join(DATASETS)}")
     info = DATASETS[name]

@@ -1,41 +1,14 @@
-"""Exact, named frame resizes: part of every metric protocol (docs/protocols.md, *Frame resizes*).
+"""Exact, named frame resizes: part of every metric protocol.
 
-Every method reproduces one named reference exactly; the name is what a protocol stores.
+Each method reproduces one named reference exactly, and the name is what a protocol stores:
+``tf1-bilinear`` (TF1 ``tf.image.resize_bilinear``, no half-pixel centres: the FVD
+reference's resize), ``bilinear`` and ``nearest`` (``torch.nn.functional.interpolate``),
+``area`` (the exact area average, OpenCV's ``INTER_AREA`` when downscaling), ``bicubic`` and
+``lanczos`` (Pillow's ``Image.resize``).
 
-``tf1-bilinear``
-    TF1 ``tf.image.resize_bilinear(align_corners=False, half_pixel_centers=False)``, the FVD
-    reference: per axis ``scale = in/out`` and ``s = i*scale`` in float32, no
-    half-pixel offset, ``i0 = floor(s)``, ``i1 = min(i0+1, in-1)``, ``f = s - i0``; output
-    ``top + (bottom - top)*fy`` with ``top = a[y0,x0] + (a[y0,x1] - a[y0,x0])*fx`` (``bottom``
-    likewise on row ``y1``), every operation rounded to float32. No antialias: upsampling
-    128 -> 224 replicates the last row and column.
-``bilinear``
-    ``torch.nn.functional.interpolate(mode="bilinear", align_corners=False, antialias=False)``
-    (half-pixel centres), computed in float32.
-``nearest``
-    ``torch.nn.functional.interpolate(mode="nearest")``: source index ``floor(i*in/out)``
-    with a float32 scale (OpenCV ``INTER_NEAREST``, TF1 legacy nearest).
-``area``
-    Exact area average: output pixel ``i`` covers ``[i*in/out, (i+1)*in/out)`` of the input
-    axis and is the mean of the input pixels weighted by their overlap with it, separably in
-    float64 (integer-weighted sums divided once, so uint8 means are correctly rounded). For
-    downscaling this is OpenCV's ``INTER_AREA`` definition; at integer factors it equals block
-    means (and ``torch.nn.functional.adaptive_avg_pool2d``, which differs otherwise). For
-    upscaling it replicates pixels and blends where an output pixel straddles two inputs
-    (OpenCV switches to bilinear there; vidbench does not); uint8 upscaling by whole factors
-    (32 -> 128) is computed as the replication it is, the same bytes without the float64
-    sums.
-``bicubic``, ``lanczos``
-    Pillow's ``Image.resize`` with ``Image.BICUBIC`` (Keys cubic, a = -0.5) or
-    ``Image.LANCZOS`` (a = 3; the ``ANTIALIAS`` of Pillow < 10, used by MoCoGAN-HD's loader),
-    including Pillow's antialiasing support stretch when downscaling. uint8 RGB frames are
-    resized as ``RGB`` images (Pillow's 8-bit fixed-point path); float frames per channel as
-    mode ``F`` images (Pillow's float path).
-
-``resize_frames`` on uint8 input returns uint8: the Pillow methods return Pillow's own
-uint8 result; the others round the float result half up (``floor(v + 0.5)``) and clip to
-[0, 255]. Float input gives float32. Sizes are ``(height, width)`` throughout. At the input's
-own size every method is exactly the identity (Pillow returns a copy), so nothing is computed.
+:func:`resize_frames` keeps uint8 input uint8 and gives float32 for float input; sizes are
+``(height, width)``; at the input's own size every method is the identity. Formulas and
+rounding of every method: docs/protocols.md, *Frame resizes*.
 """
 from __future__ import annotations
 
@@ -75,7 +48,8 @@ def resize_tf1_bilinear(x: torch.Tensor, size: int | Size) -> torch.Tensor:
     Non-float input is cast to float32 first, as TF does; the result stays on ``x.device``
     and is channels-last in memory (``[N, H, W, C]`` order, shown as ``[N, C, H, W]``).
 
-    Every output pixel gets exactly TF1's float32 operations (module docstring), in an order
+    Every output pixel gets exactly TF1's float32 operations (docs/protocols.md, *TF1 legacy
+    bilinear*), in an order
     that does less work: the horizontal step ``a[r,x0] + (a[r,x1] - a[r,x0])*fx`` is computed
     once per input row ``r`` that is used (all rows when upsampling) and the rows ``y0``,
     ``y1`` are picked from it, rather than recomputed for every output row; pixels move as
@@ -205,9 +179,11 @@ def resize_frames(frames: np.ndarray, size: int | Size, method: str,
                   out_dtype: type | None = None) -> np.ndarray:
     """Resize frames ``[N, H, W, C]`` to ``size = (height, width)`` with a named method.
 
-    uint8 in -> uint8 out (see the module docstring for the rounding) unless
-    ``out_dtype=np.float32`` asks for the unrounded float result (not for the Pillow methods
-    on uint8, whose reference output is uint8); float in -> float32 out.
+    uint8 in -> uint8 out unless ``out_dtype=np.float32`` asks for the unrounded float result
+    (not for the Pillow methods on uint8, whose reference output is uint8): the Pillow methods
+    return Pillow's own uint8 result, the others round the float result half up
+    (``floor(v + 0.5)``) and clip to [0, 255]. Float in -> float32 out. At the input's own size
+    nothing is computed.
     """
     if method not in RESIZE_METHODS:
         raise VidbenchError(f"unknown resize method {method!r}; valid: {', '.join(RESIZE_METHODS)}")

@@ -1,23 +1,12 @@
 """The results store: append-only JSON lines, one line per measured number, with provenance.
 
 Follows the run-record idea of NVlabs/stylegan2-ada-pytorch (one JSONL line per metric
-evaluation; docs/protocols.md, *Result records and provenance*). A line is one JSON object
-holding at least
-:data:`REQUIRED_KEYS` (metric, protocol, value) and :data:`PROVENANCE_KEYS` (timestamp, git
-commit and dirty flag, package versions, device), plus whatever the producer knows: std and
-per-run values where the protocol repeats, sample counts, seeds, the sources' fingerprints,
-weight hashes, wall time, and the free-form cell keys (:data:`CELL_KEYS`: ``cell``,
-``experiment``, ``variant``, ``dataset``, ``method``) that place the number in a table.
+evaluation). A line holds at least :data:`REQUIRED_KEYS` (metric, protocol, value) and
+:data:`PROVENANCE_KEYS`, plus whatever the producer knows; :data:`CELL_KEYS` place the number
+in a table. :func:`append_result` is safe with several writers on one file, and
+:func:`read_results` never takes a damaged line as data.
 
-Writing (:func:`append_result`) is safe with several processes or cluster jobs appending to
-one file: the whole line goes out in one ``write`` on an ``O_APPEND`` descriptor, under an
-exclusive ``fcntl.flock`` on a sidecar ``<file>.lock``, and is fsync'ed; a write that fails (a
-full disk: :class:`~vidbench.utils.errors.DiskFullError`) is truncated away, leaving the file as it
-was. Reading
-(:func:`read_results`) never takes a damaged line as data: a last line without its newline
-(a crash mid-write), a line that is not a JSON object, or one missing required keys is reported
-in ``problems`` with its line number and the reason; an exact repeat of an earlier line (same
-``cell`` and same everything else) is reported and read once.
+Contents of a line: docs/protocols.md, *Result records and provenance*.
 """
 from __future__ import annotations
 
@@ -174,7 +163,13 @@ def encode_record(record: dict[str, Any]) -> bytes:
 
 def append_result(path: str | os.PathLike, record: dict[str, Any]) -> Path:
     """Append ``record`` as one line to the JSONL file ``path`` (created if absent), atomically
-    with respect to other writers (module docstring). Refuses invalid records."""
+    with respect to other writers. Refuses invalid records.
+
+    Safe with several processes or cluster jobs appending to one file: the whole line goes out
+    in one ``write`` on an ``O_APPEND`` descriptor, under an exclusive ``fcntl.flock`` on a
+    sidecar ``<file>.lock``, and is fsync'ed; a write that fails (a full disk:
+    :class:`~vidbench.utils.errors.DiskFullError`) is truncated away, leaving the file as it was.
+    """
     path = Path(path)
     line = encode_record(record)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,8 +212,14 @@ def _canonical(record: dict[str, Any]) -> str:
 
 
 def read_results(path: str | os.PathLike) -> tuple[list[dict[str, Any]], list[Problem]]:
-    """Records of one JSONL results file, in file order, and the lines not read (module
-    docstring). A missing file is an error."""
+    """Records of one JSONL results file, in file order, and the lines not read. A missing file
+    is an error.
+
+    A damaged line is never taken as data: a last line without its newline (a crash
+    mid-write), a line that is not a JSON object, or one missing required keys is reported in
+    ``problems`` with its line number and the reason; an exact repeat of an earlier line (same
+    ``cell`` and same everything else) is reported and read once.
+    """
     numbered, problems = _read_numbered(Path(path))
     return [r for _, r in numbered], problems
 

@@ -1,23 +1,13 @@
 """The MoCoGAN-HD paper's experiments as data: which rows, metrics, protocols and seeds.
 
-Reference: Tian et al., ICLR 2021 (arXiv 2104.15069), Tab. 2 (UCF-101 IS/FVD; FaceForensics
-FVD/ACD with a ground-truth row), Tab. 3 (Sky Time-lapse FVD; prediction PSNR/SSIM with the
-inversion upper bound Up-B), Tab. 5 (UCF-101 ablations; the (FFHQ, VoxCeleb) cross-domain ACD
-ablation) and App. D (motion diversity, Full vs w/o L_mi). Numbers as printed live in
-:mod:`vidbench.baselines.reported`; rows here use the same row keys so that :mod:`vidbench.report.tables`
-puts measured and reported numbers side by side.
+Reference: Tian et al., ICLR 2021 (arXiv 2104.15069), Tabs. 2, 3 and 5 and App. D. Rows use the
+row keys of :mod:`vidbench.baselines.reported`, so :mod:`vidbench.report.tables` puts measured
+and reported numbers side by side.
 
-An :class:`ExperimentSpec` says *what* is measured; a :class:`Scale` (``tiny`` or ``paper``)
-says *how big*: which training presets, image-generator sizes, sample counts. The two are kept
-apart so that one spec runs on a CPU in minutes (``tiny`` on ``shapes``) or at the paper's
-size, and every count that differs from a protocol's is recorded as an override.
-
-Substitutions at the ``tiny`` scale (written into every record through the scale's name):
-Full-128 / Full-256 (image generators at 128² and 256²) become 16² and 32² generators, the
-same 1 : 2 ratio; the evaluation frames are resized as the protocol says (``mocogan-hd`` FVD:
-128² area, as the paper's "all frames resized to 128² for evaluation"). The cross-domain study
-(FFHQ images, VoxCeleb videos) becomes still ``shapes`` frames of another seed for the image
-generator and moving ``shapes`` for the videos.
+An :class:`ExperimentSpec` says *what* is measured; a :class:`~vidbench.experiments.scales.Scale`
+(``tiny`` or ``paper``) says *how big*, and every count that differs from a protocol's is
+recorded as an override. The experiments and the ``tiny`` substitutions: docs/datasets.md,
+*The paper's experiments as data*.
 """
 from __future__ import annotations
 

@@ -2,27 +2,12 @@
 
 Modelled on the page the MoCoGAN-HD authors published next to their paper (tables, then the
 videos behind them), built only from what vidbench recorded: the paper's tables as
-:mod:`vidbench.report.tables` builds them (reported cells marked ``†``, one column per measured
-(metric, protocol), the provenance of every cell on hover and in a details block; tables with
-measured cells first), and for every measured row a gallery: real clips beside generated ones
-(all looping, shown at one height), the disentanglement grids, long videos and, where the
-row's model is a motion run with a training log, its losses (and any logged metric) against
-the training step. Result lines that no table places are listed in their own section with
-galleries too.
+:mod:`vidbench.report.tables` builds them, and for every measured row a gallery of real and
+generated clips, grids, long videos and training curves.
 
-The folder holds ``index.html``, ``media/`` (GIF or MP4 clips, SVG plots) and ``report.json``
-(one JSON object: what was shown and where it came from); nothing is fetched from elsewhere
-(no server, script, font or style sheet from outside; one inline script only checks that
-every picture and video loaded and writes the count into ``<body data-media-ok>``). The
-folder is built next to its destination and renamed into place, so a reader never sees half a
-report; an existing folder is replaced only when it is an earlier report (or empty).
-
-Which model a row's gallery shows: ``runs[KEY]`` (KEY ``TABLE/ROW``, ``EXPERIMENT/ROW`` or
-``ROW``), else the latest result line's ``run_dir``/``motion_dir``/``model.motion.dir`` (as
-``vidbench run`` records it), else its ``fake.spec``
-(``checkpoint:RUN_DIR:seed=…`` regenerates exactly the samples the metric scored; any other
-spec shows the source's first clips). Real clips come from ``real_spec`` or the line's
-``real.spec``. A row whose videos cannot be opened gets a note saying why, not an error.
+The folder (``index.html``, ``media/``, ``report.json``) fetches nothing from elsewhere and
+is renamed into place when complete. Contents, how a row's model is chosen and the folder
+rules: docs/protocols.md, *The HTML report*.
 """
 from __future__ import annotations
 
@@ -86,7 +71,8 @@ def _spec_of(side: Any) -> str | None:
 
 
 def _resolve(g: Gallery, runs: Mapping[str, Any], real_spec: str | None) -> None:
-    """Fill the gallery's model, sample options and real clips' spec (module docstring)."""
+    """Fill the gallery's model, sample options and real clips' spec (docs/protocols.md, *The
+    HTML report*: which model a row's gallery shows)."""
     from vidbench.data.sources import parse_spec
     from vidbench.sample.generate import is_checkpoint_path, strip_scheme
 
@@ -256,7 +242,8 @@ def build_report(results_paths: Iterable[str | os.PathLike],
                  title: str = "vidbench report",
                  device: str = "cpu",
                  progress: bool = True) -> Path:
-    """Write the report folder ``out_dir`` (module docstring); return its ``index.html``."""
+    """Write the report folder ``out_dir`` (docs/protocols.md, *The HTML report*); return its
+    ``index.html``."""
     from vidbench.utils.provenance import provenance
 
     options = options or MediaOptions()

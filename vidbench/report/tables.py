@@ -1,25 +1,12 @@
 """The MoCoGAN-HD paper's tables, rendered from result lines and the paper's reported numbers.
 
-A pure renderer (docs/protocols.md, *Result records and provenance*): it reads records of
-the results store
-(:mod:`vidbench.evaluation.records`) and the constants of :mod:`vidbench.baselines.reported`, and computes nothing.
-A column is one (metric, protocol): the paper's numbers form their own column per metric,
-every cell of it marked ``†`` (reported, not measured); each protocol vidbench measured under
-gets its own column (``FVD ↓ [mocogan-hd]``), so numbers under different protocols never
-share a column (docs/protocols.md, *Protocols are named*; docs/datasets.md, *How reported
-numbers are shown*).
+A pure renderer: it reads records of the results store (:mod:`vidbench.evaluation.records`)
+and the constants of :mod:`vidbench.baselines.reported`, and computes nothing. A column is one
+(metric, protocol), so numbers under different protocols never share a column; reported
+cells are marked ``†``.
 
-Measured cells come from result lines whose ``experiment`` is the table's (e.g.
-``ablation-ucf101``), or one of the table's experiment families written by ``vidbench run``
-(``ablation``, ``benchmark``, ``prediction``, ``cross-domain``, ``diversity``) with the
-line's ``dataset``; they are placed in the row named by the line's ``method`` or ``variant``
-(the table's row field; ``vidbench table list`` shows the names of the paper's rows). A number
-measured on another data set than the paper's gets its own column, ``FVD ↓ [protocol,
-dataset]``; ``dataset=`` keeps one data set only. Where several lines fill one cell the latest
-(by ``timestamp``) is shown and the others are counted in a note; a value whose sample counts
-differ from its protocol's is marked ``‡``, and each measured column whose lines state their
-sample counts gets a footnote with them. Renderers: text, markdown, CSV and LaTeX (both via a
-``pandas.DataFrame``, :func:`vidbench.report.formats.table_frame`) and JSON.
+How measured lines are placed in rows and columns, marks and renderers: docs/protocols.md,
+*How the tables place numbers*; docs/datasets.md, *How reported numbers are shown*.
 """
 from __future__ import annotations
 
@@ -168,7 +155,8 @@ def measured_dataset(rec: dict[str, Any], spec: TableSpec) -> str | None:
 
 def build_table(name: str, records: Sequence[dict[str, Any]], dataset: str | None = None
                 ) -> Table:
-    """The table ``name`` from result ``records`` and the paper's numbers (module docstring);
+    """The table ``name`` from result ``records`` and the paper's numbers (docs/protocols.md,
+    *How the tables place numbers*);
     ``dataset`` keeps only the lines measured on that data set."""
     spec = get_table(name)
     paper = [r for r in reported(spec.table_id) if r.metric in spec.metrics]

@@ -1,26 +1,14 @@
 """Sampling videos from a trained motion generator.
 
 Reference: snap-research/MoCoGAN-HD ``evaluate.py`` (``--n_frames_G`` unrolling,
-``--interpolation``), reimplemented; docs/official-code.md, *Sampling and long videos*, and
-the sections of that page named in italics below say what is kept and what is fixed. Kept:
-full G_I resolution, no pooling, no truncation (*No truncation*); one w per frame broadcast to
-every layer; noise maps drawn once per video and repeated over all its frames (*Noise maps per
-video*), or the noise term skipped (``noise="none"``). Fixed on purpose: every sample has its
-own seed derived from ``(seed, index)`` (:func:`vidbench.utils.seeding.derive_seed`), drawn on a CPU
-``torch.Generator`` in the order z, ε (n − 1 steps), noise maps, and every video is computed on
-its own; so a sample does not depend on the batch size, the other samples, or whether noise
-is rendered (bit for bit on one device), and the noise and no-noise variants share z and ε
-(*Noise and no-noise variants share their motion*). Floats become uint8 through
-:func:`vidbench.data.convert.to_uint8` (``round`` by default; ``truncate-01`` reproduces the
-official files, *Rounding to uint8*); metric samples go to lossless ``.npy`` or PNG frames
-(*Lossless samples for metrics*).
+``--interpolation``), reimplemented: full G_I resolution, no truncation, noise maps once per
+video (or none). Every sample has its own seed derived from ``(seed, index)`` and is computed
+on its own, so it does not depend on the batch size or the other samples, and the noise and
+no-noise variants share their motion. Floats become uint8 through
+:func:`vidbench.data.convert.to_uint8` (``round`` by default).
 
-Long videos: ``long="unroll"`` runs the decoder LSTM for ``n_frames`` steps (past the training
-length); ``long="interpolate"`` inserts the midpoint (w_t + w_{t+1})/2 between consecutive codes
-of an ``n_frames``-step trajectory, giving 2·n_frames − 1 frames.
-
-Disentanglement grids: :func:`generate_videos` takes separate ``contents`` (whose z and noise
-maps are used) and ``motions`` (whose ε are used) sample indices.
+Long videos: ``long="unroll"`` or ``"interpolate"``. What is kept and what is fixed:
+docs/official-code.md, *Sampling and long videos*.
 """
 from __future__ import annotations
 

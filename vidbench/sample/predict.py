@@ -1,36 +1,13 @@
 """Video prediction from the first frame: MoCoGAN-HD's Sky Time-lapse experiment (Tab. 3).
 
-Reference: Tian et al., ICLR 2021, §4.1 (no code released; docs/official-code.md, *Video
-prediction and inversion*). For every test clip: invert its first frame x_1 into w_1
-(:mod:`vidbench.sample.inversion`), run the motion generator from w_1 for ``num_latents``
-codes, bring the trajectory to the target length, render it with the frozen image generator
-and compare with the real clip (PSNR/SSIM, docs/protocols.md, *PSNR and SSIM*). "Up-B" is
-PSNR/SSIM of G_I(w_1) against x_1: the ceiling the inversion sets.
+Reference: Tian et al., ICLR 2021, §4.1 (no code released). For every test clip: invert its
+first frame x_1 into w_1 (:mod:`vidbench.sample.inversion`), run the motion generator from
+w_1, bring the trajectory to the target length, render it with the frozen image generator
+and compare with the real clip (PSNR/SSIM). "Up-B" is PSNR/SSIM of G_I(w_1) against x_1.
 
-Settings the paper leaves open, chosen here and recorded in the manifest:
-
-* **Length.** The paper reaches 32 frames (DTVNet's length) from 16 codes but does not say
-  how; midpoint interpolation (MoCoGAN-HD ``evaluate.py --interpolation``) gives 2n − 1 = 31.
-  ``interp="linear"`` (default) samples the piecewise-linear trajectory through w_1 … w_n at
-  T evenly spaced times, frame j at time j·(n − 1)/(T − 1): exactly T frames, first and last
-  codes kept, codes themselves kept when T = n. ``interp="midpoint"`` inserts midpoints and
-  needs T = 2n − 1.
-* **Real frames.** The first ``num_frames`` frames of each clip, brought to the generator's
-  resolution: centre square crop then Lanczos (MoCoGAN-HD's loader), or ``crop="none"``
-  to squash the frame as MDGAN's and DTVNet's ``Resize(128, 128)`` do. For Sky use
-  ``sky:split=test,sky_first32=true`` (MDGAN/DTVNet's test split: first 32 frames of every
-  short test clip with at least 32; ``sky`` alone is taken to mean this).
-* **Randomness.** Clip i's motion noise ε (and its noise maps, for inversion noise "fixed")
-  come from a CPU generator seeded ``derive_seed(seed, i)``: results do not depend on the
-  batch size. Floats become uint8 with :func:`vidbench.data.convert.to_uint8` (``round``).
-
-Outputs in ``out_dir`` (PNG frames, lossless, one folder per clip named by its position
-``00000``, ``00001``, … so folder order is source order): ``pred/`` (predicted clips),
-``real/`` (the real clips as compared), ``inverted/`` (G_I(w_1), 1-frame clips),
-``first_frames/`` (x_1), ``latents.npz`` (w_1, trajectories, final inversion losses) and
-``manifest.json`` (settings, scores, provenance). ``vidbench eval psnr-ssim --pred
-DIR/pred --real DIR/real`` and ``--pred DIR/inverted --real DIR/first_frames`` rescore them.
-Baselines are scored from the same first frames against :func:`ground_truth_for_baseline`.
+The settings the paper leaves open (length, real-frame preparation, seeds) are recorded in
+the manifest; results do not depend on the batch size. Settings and the output folder:
+docs/official-code.md, *vidbench's prediction settings and outputs*.
 """
 from __future__ import annotations
 
@@ -121,9 +98,9 @@ class PredictConfig:
 
 def interpolate_trajectory(latents: torch.Tensor, num_frames: int,
                            method: str = "linear") -> torch.Tensor:
-    """Codes [B, n, D] → [B, T, D] (module docstring). ``linear``: frame j is at time
-    j·(n − 1)/(T − 1), computed with exact integer positions; ``midpoint``: T must be
-    2n − 1."""
+    """Codes [B, n, D] → [B, T, D]. ``linear`` samples the piecewise-linear trajectory through
+    the n codes at T evenly spaced times, frame j at time j·(n − 1)/(T − 1), computed with
+    exact integer positions; ``midpoint`` inserts midpoints and needs T = 2n − 1."""
     if latents.ndim != 3:
         raise ValueError(f"latents must be [B, n, D], got {tuple(latents.shape)}")
     n = latents.shape[1]
@@ -196,7 +173,8 @@ def run_prediction(image, motion: MotionGenerator, source: ClipSource, out_dir: 
                    overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
     """Predict every clip of ``source`` (or the first ``config.limit``) from its first frame
     with ``image`` (an ImageGenerator such as ``StyleGAN2Adapter``) and ``motion``, write the
-    outputs (module docstring) and return the manifest."""
+    outputs (docs/official-code.md, *vidbench's prediction settings and outputs*) and return
+    the manifest."""
     from vidbench.models.generator_api import adapt
 
     cfg = config or PredictConfig()

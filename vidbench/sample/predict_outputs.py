@@ -2,29 +2,10 @@
 PSNR/SSIM written into its manifest (predictions and Up-B), and the ground truth that
 baselines' predictions are scored against.
 
-Scores use :func:`vidbench.metrics.psnr_ssim.frame_values` and :func:`~vidbench.metrics.psnr_ssim.summarize`,
-the functions behind ``vidbench eval psnr-ssim``, so the manifest's numbers equal that
-command's on the written folders. Per-frame rows are replaced by ``per_frame_mean`` (the mean
-over videos at each time step: how the quality decays along the prediction).
-
-Baselines (docs/datasets.md, *MDGAN outputs* and *DTVNet outputs*). Both write every frame
-through
-``save_image(normalize=True)``, so their predictions are min–max normalised and their ground
-truth must be normalised the same way:
-
-* **DTVNet** normalises each frame on its own (``vidbench.baselines.dtvnet``); its ground truth is its
-  ``<epoch>_r/`` folder, or vidbench's real clips put through
-  :func:`vidbench.baselines.dtvnet.normalised_source` (same first frames, same order as DTVNet's test
-  loop; DTVNet's frames are 128² squashed, so prepare them with ``crop="none"``).
-* **MDGAN** normalises each frame over the whole 48-clip grid and draws its batch with a
-  shuffled loader: only its own ``real`` grids pair with its predictions.
-
-From the command line::
-
-    vidbench predict ... --crop none --dtvnet-gt --out DIR      # writes DIR/real_dtvnet/
-    vidbench eval psnr-ssim --pred baselines:dtvnet:RES --real DIR/real_dtvnet
-    vidbench eval psnr-ssim --pred baselines:dtvnet:RES --real baselines:dtvnet:RES:which=real
-    vidbench eval psnr-ssim --pred baselines:mdgan:OUT --real baselines:mdgan:OUT:which=real
+Scores use the functions behind ``vidbench eval psnr-ssim``, so the manifest's numbers equal
+that command's on the written folders. MDGAN's and DTVNet's predictions are min–max
+normalised, so their ground truth must be too (docs/datasets.md, *Scoring MDGAN and DTVNet
+predictions*).
 """
 from __future__ import annotations
 
@@ -109,7 +90,8 @@ class ScoreAccumulator:
 
 def ground_truth_for_baseline(baseline: str, *, outputs: str | None = None,
                               real: ClipSource | None = None) -> ClipSource:
-    """The ground truth a baseline's predictions are scored against (module docstring).
+    """The ground truth a baseline's predictions are scored against (docs/datasets.md, *Scoring
+    MDGAN and DTVNet predictions*).
 
     ``dtvnet``: with ``real`` (e.g. a prediction run's ``real/`` folder at 128², 32 frames),
     those clips through DTVNet's per-frame min–max; else DTVNet's own ``<epoch>_r`` clips under

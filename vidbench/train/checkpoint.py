@@ -1,24 +1,12 @@
 """Resume checkpoints and inference exports of motion training.
 
-See docs/official-code.md, *Checkpoint files*.
+Two kinds of file, kept apart: the resume checkpoint ``RUN_DIR/checkpoint-latest.pt`` (every
+state, optimisers and random generators included, read with ``weights_only=True``, written
+atomically) and the export ``modelR_<tag>.pth`` + ``.json`` (the official ``modelR`` layout, so
+it also loads in the official code, plus constructor arguments and hashes).
+:func:`load_official_weights` starts a run from the official files.
 
-Two kinds of file, kept apart (edm2's rule):
-
-* **Resume checkpoint** ``RUN_DIR/checkpoint-latest.pt`` (and optional
-  ``checkpoint-<step>.pt``): one ``torch.save`` dict of state dicts and primitives, loaded with
-  ``weights_only=True``: the step counter, the resolved config, G_M, D_3d, the image D (EMA copy
-  and queues included), every optimiser (the official code restarts Adam; docs/official-code.md,
-  *Optimiser state saved for resuming*), the RNG state of every ``torch.Generator`` of every
-  rank and the data sampler's state. Written atomically, so a killed run leaves the previous
-  checkpoint intact.
-* **Export** ``modelR_<tag>.pth`` + ``modelR_<tag>.json``: the motion generator's state dict in
-  the official ``modelR`` key layout (no ``module.`` prefix, no PCA tensors, so it also loads in
-  the official code), and a JSON with its constructor arguments, the PCA folder and the sha256
-  of its files (docs/official-code.md, *PCA basis stored with the motion generator*), and the
-  image generator's path, sha256 and architecture.
-
-Official files (``modelR_<tag>.pth`` and the DDP-prefixed ``modelD_3d_<tag>.pth``,
-``modelD_img_<tag>.pth``) are read by :func:`load_official_weights` to start a run from them.
+Contents of each file: docs/official-code.md, *Checkpoint files*.
 """
 from __future__ import annotations
 

@@ -1,31 +1,14 @@
 """``vidbench train image``: train a StyleGAN2 image generator (rosinality layout).
 
 Reference: Karras et al., "Analyzing and Improving the Image Quality of StyleGAN" (CVPR 2020) as
-trained by rosinality/stylegan2-pytorch ``train.py``, whose checkpoint layout MoCoGAN-HD reads
-(docs/official-code.md, *Image-generator checkpoint layout*). Matched: the networks
-(:mod:`vidbench.models.stylegan2`, :mod:`vidbench.models.stylegan2_disc`), the non-saturating
-logistic loss, lazy R1 on reals every k steps weighted γ/2·k with the discriminator's Adam lr
-and β₂ corrected by k/(k+1), Adam β = (0, 0.99), the EMA generator ``g_ema``, fresh noise maps
-in every forward, the mapping's lr multiplier 0.01, and the checkpoint keys ``g``, ``d``,
-``g_ema``, ``g_optim``, ``d_optim``, ``args``. Not included, by choice: path-length
-regularisation and style mixing (MoCoGAN-HD broadcasts one w to every layer, so neither is
-needed to drive it; both slow a CPU run), and ADA. Horizontal flips are off by default
-(``hflip``). The EMA half-life is given in images, with an optional StyleGAN2-ADA ramp-up.
+trained by rosinality/stylegan2-pytorch ``train.py``, whose checkpoint layout MoCoGAN-HD reads.
+Path-length regularisation, style mixing and ADA are left out by choice.
 
-A run directory holds ``config.json`` (resolved config, data description, provenance),
-``log.jsonl`` (one JSON object per ``log_every`` steps), ``checkpoint.pt`` (everything needed
-to resume, rewritten atomically every ``checkpoint_every`` steps; ``args`` is plain JSON data
-so ``torch.load(weights_only=True)`` reads it), ``samples/step_XXXXXX.png`` (``g_ema`` on a
-fixed z, const noise) and, at the end, ``generator.pt`` (``{"g_ema", "args"}``) with
-``generator.json`` (constructor arguments and sha256) read by :func:`load_generator_from_run`.
-
-Data parallel: when a process group is initialised (``torchrun``, or the demo's two CPU
-processes) each of the W ranks takes its contiguous share of every step's global batch (the
-same images, in the same order, as one process), draws its own latents and noise (rank 0 the
-single-process stream, rank r a stream seeded with r), and gradients are averaged over ranks
-before every optimiser step (:mod:`vidbench.utils.distributed`), so the replicas stay identical. The
-minibatch-stddev groups and R1 are per rank. Rank 0 writes every file; a checkpoint keeps every
-rank's random state and can only be resumed with the same number of processes.
+A run directory holds ``config.json``, ``log.jsonl``, a resumable ``checkpoint.pt`` and, at
+the end, ``generator.pt`` with ``generator.json``, read by :func:`load_generator_from_run`.
+Under a process group the ranks share every step's global batch and stay identical; a
+checkpoint resumes only with the same number of processes. What is matched, the run files
+and data parallelism: docs/official-code.md, *Image-generator training*.
 """
 from __future__ import annotations
 

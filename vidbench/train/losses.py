@@ -2,38 +2,12 @@
 
 Reference: snap-research/MoCoGAN-HD ``train_func_in_domain.py`` and
 ``train_func_cross_domain.py`` (``G_step``, ``D_step``), reimplemented over the pure loss
-functions of :mod:`vidbench.models.losses` (docs/official-code.md, *Losses*; names in italics
-below are sections of that page). Inputs are frames [B, T, 3, S, S] in
-[−1, 1] at the discriminator size (fakes already box-pooled). Terms are returned unweighted;
-the totals apply the weights of :class:`vidbench.train.motion_config.LossConfig`:
+functions of :mod:`vidbench.models.losses` (docs/official-code.md, *Losses*).
 
-* G, in-domain (official): ``w_video·L_3d + w_image·L_2d + w_mi·L_mi`` with RaLS G losses on
-  D_3d ([x_1; x_t] conditioned, 15 frames) and on the pair D ([x_1; x_t], one t).
-* G, contrastive image D (cross-domain; in-domain ``paper-contrastive``):
-  ``w_video·L_3d + w_image·(−mean D(aug x_t)) + w_match·L_fm + w_mi·L_mi``, L_fm = −mean
-  cos(p(aug x_t), p(aug x_1)) from the online D; cross-domain also returns the EMA-D
-  projections of the same augmented frames, to be pushed into the queues (*Queues filled in
-  generator steps*).
-* D_3d: ``0.5·[RaLS(real, fake, 1) + RaLS(fake, real, 0)] + GP`` (GP on unflipped inputs).
-  RaLS sees every patch of each scale's map (code); ``loss.video_response="averaged"`` first
-  averages each sample's patch responses ("local responses are averaged", paper §3.1; the GP
-  stays on the patch maps).
-* image D, in-domain official: the same RaLS form on pairs. Cross-domain: hinge on D(aug x_1)
-  (real) vs D(aug x_t) (fake) plus ``w_contrastive·L_contr`` with two augmentations of each
-  (*Contrastive diagonal logit set to zero*; *Cross-domain image D sees only generated
-  frames*); negatives from ``q_real`` for the x_1 views and ``q_fake`` for the x_t views
-  (code), or from ``q_fake`` for both with ``loss.memory_bank="fake-frames"`` (paper App.
-  A.2.2: EMA outputs of fake frames are the negatives). In-domain ``paper-contrastive`` (paper §3.2, [inferred]): hinge on an augmented
-  real frame vs an augmented generated frame, plus ``w_contrastive·InfoNCE`` of two augmented
-  frames of the same real video against ``q_real``; the EMA projections of the real and fake
-  frames are returned for the queues.
-
-Random draws, all from the ``generator`` argument, in this order (a term that is off draws
-nothing): G step: D_3d time flip of the real batch, of the fake batch; then t (1..T−1); then
-``warp`` of x_t and of x_1 (contrastive image D). D_3d step: flip real, flip fake, GP α.
-Image-D step: t; pair D: nothing more; cross-domain: warp(x_1), warp(x_1), warp(x_t),
-warp(x_t); paper-contrastive: frame a (0..T−1), frame b ≠ a, then t, warp(x_a), warp(x_b),
-warp(x_t).
+Inputs are frames [B, T, 3, S, S] in [−1, 1] at the discriminator size (fakes already
+box-pooled). Terms are returned unweighted; the totals apply the weights of
+:class:`vidbench.train.motion_config.LossConfig`. Every random draw comes from the
+``generator`` argument, in the order each function's docstring states.
 """
 from __future__ import annotations
 
@@ -97,7 +71,20 @@ def video_terms(disc: VideoDiscriminator, real: torch.Tensor, fake: torch.Tensor
 def g_losses(setup: LossSetup, video_disc: VideoDiscriminator | None,
              image_disc: nn.Module | None, real: torch.Tensor, fake: torch.Tensor,
              motion_out: MotionOutput, generator: torch.Generator) -> StepLosses:
-    """Losses of one motion-generator step (the discriminators should be frozen)."""
+    """Losses of one motion-generator step (the discriminators should be frozen).
+
+    * Official in-domain image D: ``w_video·L_3d + w_image·L_2d + w_mi·L_mi`` with RaLS G
+      losses on D_3d ([x_1; x_t] conditioned, 15 frames) and on the pair D ([x_1; x_t], one t).
+    * Contrastive image D (cross-domain; in-domain ``paper-contrastive``):
+      ``w_video·L_3d + w_image·(−mean D(aug x_t)) + w_match·L_fm + w_mi·L_mi``, with
+      L_fm = −mean cos(p(aug x_t), p(aug x_1)) from the online D; cross-domain also returns the
+      EMA-D projections of the same augmented frames, to be pushed into the queues
+      (docs/official-code.md, *Queues filled in generator steps*).
+
+    Random draws, in this order (a term that is off draws nothing): the D_3d time flip of the
+    real batch, then of the fake batch; t (1..T−1); ``warp`` of x_t, then of x_1 (contrastive
+    image D).
+    """
     cfg, terms, push = setup.loss, {}, None
     total = fake.new_zeros(())
     if cfg.video_disc:
@@ -131,7 +118,14 @@ def g_losses(setup: LossSetup, video_disc: VideoDiscriminator | None,
 
 def video_d_loss(setup: LossSetup, video_disc: VideoDiscriminator, real: torch.Tensor,
                  fake: torch.Tensor, generator: torch.Generator) -> StepLosses:
-    """D_3d loss: RaLS on flipped inputs plus the gradient penalty on unflipped ones."""
+    """D_3d loss ``0.5·[RaLS(real, fake, 1) + RaLS(fake, real, 0)] + GP``: RaLS on flipped
+    inputs, the gradient penalty on unflipped ones.
+
+    RaLS sees every patch of each scale's map (as the official code does);
+    ``loss.video_response="averaged"`` first averages each sample's patch responses ("local
+    responses are averaged", paper §3.1; the GP stays on the patch maps). Random draws, in
+    this order: flip real, flip fake, GP α.
+    """
     fake = fake.detach()
     d_real, d_fake = video_terms(video_disc, real, fake, setup, generator)
     adv = rals_d_loss(d_real, d_fake)
@@ -143,7 +137,24 @@ def video_d_loss(setup: LossSetup, video_disc: VideoDiscriminator, real: torch.T
 
 def image_d_loss(setup: LossSetup, image_disc: nn.Module, real: torch.Tensor,
                  fake: torch.Tensor, generator: torch.Generator) -> StepLosses:
-    """Image-D loss of the run's variant (see the module docstring)."""
+    """Image-D loss of the run's variant.
+
+    * Official in-domain: the RaLS form of D_3d's loss on [x_1; x_t] pairs.
+    * Cross-domain: hinge on D(aug x_1) (real) vs D(aug x_t) (fake) plus
+      ``w_contrastive·L_contr`` with two augmentations of each (docs/official-code.md,
+      *Contrastive diagonal logit set to zero* and *Cross-domain image D sees only generated
+      frames*); negatives from ``q_real`` for the x_1 views and ``q_fake`` for the x_t views
+      (as the code), or from ``q_fake`` for both with ``loss.memory_bank="fake-frames"``
+      (paper App. A.2.2: EMA outputs of fake frames are the negatives).
+    * In-domain ``paper-contrastive`` (paper §3.2, [inferred]): hinge on an augmented real
+      frame vs an augmented generated frame, plus ``w_contrastive·InfoNCE`` of two augmented
+      frames of the same real video against ``q_real``; the EMA projections of the real and
+      fake frames are returned for the queues.
+
+    Random draws, in this order: pair D: t. Cross-domain: t, warp(x_1), warp(x_1), warp(x_t),
+    warp(x_t). Paper-contrastive: frame a (0..T−1), frame b ≠ a, t, warp(x_a), warp(x_b),
+    warp(x_t).
+    """
     cfg, fake = setup.loss, fake.detach()
     n_frames = fake.shape[1]
     if not setup.contrastive_image:

@@ -1,23 +1,13 @@
 """Typed configuration of MoCoGAN-HD motion training: frozen dataclasses, presets as data.
 
 Every default lives in the dataclasses below, and they are the official code's values
-(snap-research/MoCoGAN-HD ``options/*.py`` and ``train_func_*.py``; docs/official-code.md,
-*Hyper-parameters*). A
-*preset* is a dict of dotted overrides (:data:`PRESETS`); an ablation is a smaller dict of
-overrides on top (:data:`ABLATIONS`). :func:`resolve_config` applies preset → ablations →
-user overrides and fills the mode-dependent defaults, so the saved ``config.json`` states
-every value a run used. An unknown key is an error everywhere (in a preset, an override or a
-JSON file).
+(snap-research/MoCoGAN-HD ``options/*.py`` and ``train_func_*.py``). :data:`PRESETS` (``paper``,
+``paper-<dataset>``, ``tiny``) and :data:`ABLATIONS` are dicts of dotted overrides;
+:func:`resolve_config` applies preset → ablations → user overrides, so the saved
+``config.json`` states every value a run used. An unknown key is an error everywhere.
 
-Presets:
-
-* ``paper``: the code defaults. With ``--preset paper`` and a data set that has a row in
-  docs/official-code.md, *Training loop and per-data-set settings* (``ucf101``,
-  ``faceforensics``, ``sky``), that row's preset
-  ``paper-<dataset>`` is used; the cross-domain rows are named explicitly
-  (``paper-ffhq256-voxceleb``, ``paper-ffhq1024-voxceleb``, ``paper-afhq-voxceleb``,
-  ``paper-anime-voxceleb``, ``paper-church-tlvdb``).
-* ``tiny``: a CPU-sized run on the built-in ``shapes`` set (32² frames, small D and G_M).
+Defaults: docs/official-code.md, *Hyper-parameters*; presets: *Training loop and per-data-set
+settings*.
 """
 from __future__ import annotations
 

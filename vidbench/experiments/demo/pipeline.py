@@ -1,30 +1,14 @@
 """``vidbench demo``: the whole pipeline on the built-in ``shapes`` set, on a CPU.
 
-Steps (MoCoGAN-HD, Tian et al. ICLR 2021, at the ``tiny`` preset): make ``shapes`` (a simple
-configuration: white circles, squares and triangles, all of one size (twice the default
-middle radius), upright, on black, moving along lines and circles; the one-colour set is the
-one on which the CPU-budget StyleGAN2's W space moves the shape rather than recolouring it,
-upright shapes are the ones it learns to draw with corners in the budget, with every clip
-moving the trained motion generator is told apart from an untrained one, and with one size
-(no zoom) the motion generator moves the shapes instead of shrinking them, see the README),
-train the image generator
-(the ``tiny`` preset with R1 γ = :data:`IMAGE_R1_GAMMA`),
-compute the PCA of its W space, train the motion generator in the Full setting and the
-ablations (w/o Eqn. 2, w/o D_I, w/o D_V), sample, and evaluate FVD with the real I3D
-(protocol ``mocogan-hd`` with the sample counts as recorded overrides) and every other metric
-of the protocol set whose weights are present; the others are listed as skipped with the
-reason. Context rows: real vs real (another seed), the untrained motion generator, and a random
-walk in W (:mod:`vidbench.experiments.demo.context_models`).
+MoCoGAN-HD (Tian et al., ICLR 2021) at the ``tiny`` preset: make ``shapes`` (white shapes of
+one size, upright, on black, moving; why one size: docs/demo-notes.md, *Why one size*), train
+the image generator, compute the PCA of its W space, train the motion generator (Full and the
+ablations), sample, and score FVD with the real I3D plus every other metric whose weights are
+present, beside context rows (real vs real, untrained, random walk in W).
 
-Two worker processes of one torch thread each do the independent work (one thread beats two
-for networks this small): the image generator trains while the real I3D statistics are
-computed; the motion variants train two at a time; the rows are scored two at a time.
-
-Writes into ``out_dir``: ``results.jsonl`` (one result line per number, experiment
-``demo``), ``table.txt``, ``samples.gif`` and ``grid.png`` (real clips above generated ones,
-rows = videos, columns = frames), ``pca_directions.png`` and ``.json`` (the image along each PCA
-direction the motion generator moves along), ``summary.json``, ``report/`` (the HTML report, with
-``screenshot.png`` when Chromium is present) and ``work/`` (the trained models).
+Two worker processes of one torch thread each do the independent work. Everything is written
+into ``out_dir`` (``results.jsonl``, ``table.txt``, pictures, ``report/``, ``work/``). Steps,
+workers and files: docs/demo-notes.md, *What the demo runs*.
 """
 from __future__ import annotations
 
@@ -68,7 +52,8 @@ def _gather(futures: dict, desc: str, progress: bool) -> dict[str, Any]:
 def run_demo(out_dir: str | Path = DEFAULT_OUT, quick: bool = False, seed: int = 0,
              progress: bool = True, workers: int = 2,
              log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run the whole demo (module docstring); return the summary (also in summary.json)."""
+    """Run the whole demo (docs/demo-notes.md, *What the demo runs*); return the summary (also
+    in summary.json)."""
     t0 = time.time()
     out = Path(out_dir)
     work = out / "work"
