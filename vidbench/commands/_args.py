@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-from typing import Any, Iterator
+from typing import Any
 
+from vidbench.utils.distributed import distributed_from_env, is_main
 from vidbench.utils.errors import VidbenchError
 
 DEFAULT_RESULTS = "results"
@@ -85,43 +85,10 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
                         help="print exactly one JSON object on stdout")
 
 
-def is_main_process() -> bool:
-    """Rank 0 of a process group, or of a ``torchrun`` launch (``RANK``), or a lone process."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank() == 0
-    return int(os.environ.get("RANK", "0")) == 0
-
-
-@contextlib.contextmanager
-def distributed_from_env(device: str) -> Iterator[str]:
-    """Under ``torchrun`` (WORLD_SIZE > 1) join the process group for the duration of a
-    command (NCCL with one GPU per local rank for CUDA devices, gloo on CPU) and yield this
-    rank's device; otherwise yield ``device`` unchanged."""
-    import torch
-
-    dist = torch.distributed
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
-        yield device
-        return
-    if torch.device(device).type == "cuda":
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        torch.cuda.set_device(local)
-        device, backend = f"cuda:{local}", "nccl"
-    else:
-        backend = "gloo"
-    dist.init_process_group(backend)
-    try:
-        yield device
-    finally:
-        dist.destroy_process_group()
-
-
 def print_result(result: dict[str, Any], as_json: bool, line: str) -> None:
     """The result as one JSON object (``--json``) or a readable ``line``; warnings to stderr.
     Under DDP only rank 0 prints."""
-    if not is_main_process():
+    if not is_main():
         return
     for msg in result.get("warnings", []):
         print(f"vidbench: warning: {msg}", file=sys.stderr)
@@ -161,7 +128,7 @@ def read_results(paths: list[str], command: str) -> list[dict[str, Any]]:
 
 __all__ = ["DEFAULT_RESULTS", "MAX_PROBLEMS_SHOWN", "positive_int", "non_negative_int",
            "parse_setting", "protocol_name", "add_list_protocols", "context_kwargs",
-           "add_common_args", "is_main_process", "distributed_from_env", "print_result",
+           "add_common_args", "is_main", "distributed_from_env", "print_result",
            "print_plan", "results_paths", "read_results"]
 
 

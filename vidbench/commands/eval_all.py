@@ -8,8 +8,9 @@ import warnings
 from typing import Any
 
 from vidbench.cli import add_command
-from vidbench.commands._args import (add_common_args, context_kwargs, distributed_from_env,
-                                     positive_int, print_plan, print_result)
+from vidbench.commands._args import (add_common_args, context_kwargs, positive_int, print_plan,
+                                     print_result)
+from vidbench.utils.distributed import distributed_from_env
 from vidbench.utils.errors import VidbenchError
 
 

@@ -5,8 +5,8 @@ import warnings
 
 from vidbench.metrics.protocols import PROTOCOLS, describe_protocols
 from vidbench.cli import add_command
-from vidbench.commands._args import (add_common_args, distributed_from_env, positive_int,
-                                     print_plan, print_result)
+from vidbench.commands._args import add_common_args, positive_int, print_plan, print_result
+from vidbench.utils.distributed import distributed_from_env
 from vidbench.utils.errors import VidbenchError
 
 

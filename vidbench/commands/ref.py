@@ -5,8 +5,8 @@ import json
 
 from vidbench.metrics.protocols import PROTOCOLS
 from vidbench.cli import add_command
-from vidbench.commands._args import (add_common_args, distributed_from_env, is_main_process,
-                                     positive_int)
+from vidbench.commands._args import add_common_args, positive_int
+from vidbench.utils.distributed import distributed_from_env, is_main
 
 
 def _compute_kwargs(args) -> dict:
@@ -16,7 +16,7 @@ def _compute_kwargs(args) -> dict:
 
 
 def _print(record, as_json: bool, line: str) -> None:
-    if is_main_process():
+    if is_main():
         print(json.dumps(record, default=str) if as_json else line)
 
 

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from vidbench.cli import add_command
-from vidbench.commands._args import (distributed_from_env, is_main_process, non_negative_int,
-                                     positive_int)
+from vidbench.commands._args import non_negative_int, positive_int
+from vidbench.utils.distributed import distributed_from_env, is_main
 from vidbench.utils.errors import BadInputError
 
 
@@ -53,7 +53,7 @@ def run(args) -> int:
     with distributed_from_env(args.device) as device:
         path = train_image(config, out, resume=args.resume, progress=not args.no_progress,
                            device=device)
-    if is_main_process():
+    if is_main():
         print(f"generator: {path} (and {path.with_suffix('.json').name}); samples in "
               f"{out / 'samples'}; {config.steps} steps in {time.perf_counter() - start:.0f} s")
     return 0

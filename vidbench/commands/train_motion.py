@@ -6,8 +6,8 @@ import dataclasses
 import os
 
 from vidbench.cli import add_command
-from vidbench.commands._args import (distributed_from_env, non_negative_int, print_result,
-                                     parse_setting, positive_int)
+from vidbench.commands._args import non_negative_int, print_result, parse_setting, positive_int
+from vidbench.utils.distributed import distributed_from_env
 from vidbench.train.motion_config import (ABLATIONS, IMAGE_DISC_VARIANTS, MEMORY_BANKS, MODES,
                                           PRESETS, VIDEO_RESPONSES, fill_defaults, load_config,
                                           resolve_config, with_overrides)

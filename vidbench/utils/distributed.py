@@ -16,6 +16,7 @@ before use, as DDP's ``broadcast_buffers`` does.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from torch import nn
 from vidbench.utils.errors import VidbenchError
 from vidbench.utils.fileio import torch_bytes
 
-__all__ = ["dist_info", "shard_bounds", "broadcast_decision", "tf32_disabled", "is_main",
+__all__ = ["dist_info", "shard_bounds", "broadcast_decision", "tf32_disabled", "is_main", "distributed_from_env",
            "broadcast_module", "sync_buffers", "allreduce_grads", "all_gather_rows",
            "gather_objects", "all_mean", "barrier", "run_ranks"]
 
@@ -73,7 +74,33 @@ def _world() -> int:
 
 
 def is_main() -> bool:
-    return dist_info()[0] == 0
+    """Rank 0 of the process group; before one is joined, rank 0 of a ``torchrun`` launch
+    (``RANK``); a lone process is rank 0."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank() == 0
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+@contextlib.contextmanager
+def distributed_from_env(device: str) -> Iterator[str]:
+    """Under ``torchrun`` (WORLD_SIZE > 1) join the process group for the duration of a
+    command (NCCL with one GPU per local rank for CUDA devices, gloo on CPU) and yield this
+    rank's device; otherwise yield ``device`` unchanged."""
+    dist = torch.distributed
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
+        yield device
+        return
+    if torch.device(device).type == "cuda":
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        device, backend = f"cuda:{local}", "nccl"
+    else:
+        backend = "gloo"
+    dist.init_process_group(backend)
+    try:
+        yield device
+    finally:
+        dist.destroy_process_group()
 
 
 def barrier() -> None:
