@@ -141,3 +141,28 @@ def test_quick_demo_end_to_end(tmp_path, vidbench_home, capsys):
         assert check_page(index).ok
         shot = screenshot_page(index, tmp_path / "shot.png", height=1600)
         assert Image.open(shot).size[1] >= 1600
+
+
+def test_report_without_chromium_keeps_the_earlier_screenshot(tmp_path, monkeypatch, capsys):
+    """The report folder is rebuilt; without Chromium the earlier screenshot stays, and the
+    summary and stderr say that no new one was taken."""
+    import vidbench.report.browser as browser
+    from vidbench.evaluation import records as R
+    from vidbench.experiments.demo.output import write_report
+
+    results = tmp_path / "results.jsonl"
+    R.append_result(results, R.complete_record({"metric": "fvd", "protocol": "mocogan-hd",
+                                                "value": 1.5, "experiment": "ablation",
+                                                "variant": "full"}))
+    out = tmp_path / "report"
+    monkeypatch.setattr(browser, "find_chromium", lambda: None)
+    files = write_report(results, out, {}, "shapes", progress=False)   # a first report
+    assert "screenshot" not in files and not (out / "screenshot.png").exists()
+    assert "no screenshot taken" in capsys.readouterr().err
+    (out / "screenshot.png").write_bytes(b"earlier run's picture")
+    (out / "stale.html").write_text("from the earlier run")
+    files = write_report(results, out, {}, "shapes", progress=False)
+    assert (out / "index.html").is_file() and not (out / "stale.html").exists()  # rebuilt
+    assert (out / "screenshot.png").read_bytes() == b"earlier run's picture"
+    assert "kept from an earlier run" in files["screenshot"]
+    assert "no new screenshot taken" in capsys.readouterr().err

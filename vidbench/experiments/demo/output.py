@@ -2,10 +2,13 @@
 (a PNG grid and an animated GIF), the HTML report and a short summary."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+
+from vidbench.utils.fileio import atomic_path
 
 ROW_LABELS = {  # row key -> label, in the table's order
     "real-vs-real": "real vs real (another seed)",
@@ -81,14 +84,24 @@ def write_report(results: Path, out: Path, runs: Mapping[str, str], real: str,
     from vidbench.report.site import build_report
     from vidbench.report.browser import find_chromium, screenshot_page
 
+    shot = out / "screenshot.png"
+    earlier = shot.read_bytes() if shot.is_file() else None   # the report folder is replaced
     index = build_report([results], out, runs={f"demo/{k}": v for k, v in runs.items()},
                          real_spec=real, tables=["ablation"], title="vidbench demo (shapes)",
                          progress=progress)
     files = {"report": str(index)}
     if find_chromium():
-        shot = out / "screenshot.png"          # named as given, like the other files
         screenshot_page(index, shot, height=1600)
         files["screenshot"] = str(shot)
+    elif earlier is not None:
+        with atomic_path(shot) as tmp:
+            tmp.write_bytes(earlier)
+        files["screenshot"] = f"{shot} (kept from an earlier run: no Chromium here, so no new one)"
+        print(f"vidbench: no Chromium: no new screenshot taken; {shot} is the earlier run's",
+              file=sys.stderr)
+    else:
+        print("vidbench: no Chromium: no screenshot taken (apt-get install chromium)",
+              file=sys.stderr)
     return files
 
 
