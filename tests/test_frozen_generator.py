@@ -1,0 +1,62 @@
+"""Freezing a trained image generator with the record of how it was made, and checking a
+rerun's first steps against that record."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vidbench.train.frozen import compare_early_log, early_log, freeze_run, read_log
+from vidbench.train.image import train_image
+from vidbench.train.image_config import ImageTrainConfig
+from vidbench.train.image_generator import load_image_generator
+from vidbench.utils.errors import BadInputError
+from vidbench.utils.hashing import sha256_file
+
+SMALL = dict(dataset="shapes:num_videos=4,length=4,resolution=32,seed=1", size=16, style_dim=16,
+             n_mlp=2, channels=8, batch=4, steps=6, checkpoint_every=3, log_every=1,
+             sample_grid=2, seed=3)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("frozen") / "run"
+    train_image(ImageTrainConfig(**SMALL), path, progress=False)
+    return path
+
+
+def test_freeze_copies_the_generator_and_records_how_it_was_made(run, tmp_path):
+    record = freeze_run(run, tmp_path / "assets", "tiny-g", command="vidbench train image ...",
+                        early_steps=4)
+    pt, js = tmp_path / "assets" / "tiny-g.pt", tmp_path / "assets" / "tiny-g.json"
+    assert pt.read_bytes() == (run / "generator.pt").read_bytes()
+    assert json.loads(js.read_text()) == record
+    assert record["sha256"] == sha256_file(pt) and record["size"] == pt.stat().st_size
+    assert (record["steps"], record["seed"], record["world_size"]) == (6, 3, 1)
+    assert record["command"] == "vidbench train image ..."
+    assert record["provenance"]["git_commit"]
+    lines = read_log(run / "log.jsonl")
+    assert [r["step"] for r in record["early_log"]] == [1, 2, 3, 4]
+    assert record["early_log"][1]["g_loss"] == lines[1]["g_loss"]
+    assert record["training_seconds"] == pytest.approx(sum(x["sec_per_step"] for x in lines),
+                                                       abs=0.2)
+    g = load_image_generator(pt)                     # the shipped file opens on its own
+    assert g.arch.size == 16 and g.sha256 == record["sha256"]
+
+
+def test_early_log_needs_every_step(run):
+    lines = read_log(run / "log.jsonl")
+    with pytest.raises(BadInputError, match="--log-every 1"):
+        early_log(lines[::2], 4)
+
+
+def test_compare_early_log_tolerates_rounding_not_drift():
+    want = [{"step": 1, "d_loss": 1.5, "g_loss": 0.002, "r1": None, "real_score": -1.0,
+             "fake_score": 2.0}]
+    same = [dict(want[0], d_loss=1.5 * (1 + 5e-5), g_loss=0.0020004)]  # inside 1e-4 / rounding
+    assert compare_early_log(want, same) == []
+    drift = [dict(want[0], d_loss=1.50045)]
+    assert compare_early_log(want, drift) == [
+        "step 1 d_loss: 1.50045 instead of 1.5 (relative difference 3.00e-04)"]
+    assert compare_early_log(want, [dict(want[0], r1=0.1)]) == ["step 1 r1: 0.1 instead of None"]
+    assert compare_early_log(want, []) == ["step 1: not in the new log"]
