@@ -28,10 +28,6 @@ CHEAP = ["psnr/wang/carphone", "ssim/wang/carphone", "psnr/valid-crop/carphone",
          "ssim/valid-crop/carphone"]
 
 
-
-
-
-
 @pytest.mark.slow
 @needs_i3d
 def test_panel_matches_the_reference():
