@@ -1,49 +1,11 @@
 """How the foreground of a clip moves: track, per-clip motion, and a summary over clips.
 
 Made for clips with one bright object on a dark background (the built-in ``shapes`` data set
-and models trained on it), real or generated alike; docs/clip-motion.md states the rules.
-
-Foreground and centre (:func:`track_foreground`): a pixel is foreground when the mean of its
-three channels is above ``threshold * 255``. Per frame the *area* is the number of foreground
-pixels and the *centre* ``(x, y)`` is the plain (unweighted) mean of the foreground pixels'
-coordinates: every foreground pixel counts once, whatever its intensity. Pixel ``(row i,
-column j)`` sits at ``x = j, y = i`` (0-based pixel indices, y pointing down). A frame with
-no foreground has area 0 and a NaN centre.
-
-Per clip (:func:`clip_motion`), from the frames that have foreground (the *tracked* frames,
-in order): the steps are the centre's moves between consecutive tracked frames.
-
-* net displacement ``(dx, dy)``: last tracked centre minus first tracked centre;
-* path length: the sum of the step lengths; mean speed: path length divided by the number of
-  frame intervals between the first and the last tracked frame (px/frame);
-* extent: the largest distance between two tracked centres;
-* label, by the first rule that applies:
-
-  1. ``still``: extent below ``still_px``;
-  2. ``circular``: the trajectory turns consistently. Turning is measured on the tracked
-     centres smoothed with the kernel [1, 2, 1]/4 (end points repeated), which removes the
-     frame-to-frame zig-zag that whole-pixel foreground edges give a centre. The turning
-     angle of two consecutive smoothed steps (both at least ``min_step_px`` long) is the
-     signed angle from the first to the second; turns sharper than ``reversal_deg`` are
-     reversals (a bounce straight back, no turning sense) and are left out of the total.
-     Circular when the signed total turning is at least ``circular_turn_deg`` in absolute
-     value *and* at least ``turn_fraction`` of the step pairs turn the way of the total by at
-     least ``min_turn_deg``. A clip bouncing off the frame edges turns only at its bounces
-     (a few step pairs), so it fails the second condition;
-  3. otherwise by the axis of motion, the angle ``atan2(sum |step dy|, sum |step dx|)`` in
-     [0°, 90°]: below 22.5° ``horizontal``, above 67.5° ``vertical``, else ``diagonal``.
-     Taking absolute step components folds away reflections at axis-aligned edges, so a clip
-     bouncing between the left and right edges stays horizontal, and a diagonal clip that
-     bounces off one edge (a V-shaped path, whose centre positions have a principal axis
-     near horizontal or vertical) stays diagonal.
-
-  A clip with no tracked frame has no label (``None``).
-* area: of the first and the last frame, min and max over frames, ratio last/first (NaN when
-  the first frame has no foreground); the clip *keeps its area* when its first frame has
-  foreground and every frame's area lies within [0.5, 2] times the first frame's.
-
-:func:`motion_summary` aggregates many clips into a JSON-able dict of numbers (nested dicts
-only, so ``pandas.json_normalize`` gives one numeric column per number).
+and models trained on it), real or generated alike. :func:`track_foreground` gives each
+frame's foreground area and centre, :func:`clip_motion` a clip's displacement, speed, extent,
+direction label (``horizontal``, ``vertical``, ``diagonal``, ``circular``, ``still``) and area
+change, :func:`motion_summary` counts and histograms over many clips (nested dicts of numbers).
+The rules, thresholds and what they give on ``shapes`` are in docs/clip-motion.md.
 """
 from __future__ import annotations
 

@@ -243,3 +243,24 @@ def test_per_clip_dicts_read_back_as_numbers():
     numeric = frame.drop(columns=["label"])
     assert all(pd.api.types.is_numeric_dtype(numeric[c]) for c in numeric.columns)
     assert frame["label"].tolist()[:3] == ["horizontal"] * 3
+
+
+def test_cli_data_motion_summarises_a_source(capsys):
+    """`vidbench data motion`: the four motion classes of `shapes` come back as labels, two
+    clips each, and a clear error names --num-clips when it asks for too many."""
+    import json
+
+    from vidbench.cli import main
+
+    spec = ("shapes:num_videos=8,length=16,resolution=64,motion=horizontal+vertical+diagonal+"
+            "circular,colour=white,background=black,orientation=upright,size=fixed")
+    assert main(["data", "motion", spec, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["num_clips"] == 8 and out["num_frames"] == 16 and out["no_foreground"] == 0
+    assert out["labels"] == {"horizontal": 2, "vertical": 2, "diagonal": 2, "circular": 2,
+                             "still": 0}
+    assert out["area"]["keep_fraction"] == 1.0
+    assert main(["data", "motion", spec, "--num-clips", "3"]) == 0
+    assert "3 clips of 16 frames" in capsys.readouterr().out
+    assert main(["data", "motion", spec, "--num-clips", "9"]) == 2
+    assert "--num-clips 9" in capsys.readouterr().err
