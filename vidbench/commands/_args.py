@@ -14,18 +14,21 @@ DEFAULT_RESULTS = "results"
 MAX_PROBLEMS_SHOWN = 10
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+def int_at_least(minimum: int, what: str = ""):
+    """An argparse type: an integer >= ``minimum`` (``what`` names it in the error)."""
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{what + ' ' if what else ''}must be >= "
+                                             f"{minimum}, got {value}")
+        return value
+
+    parse.__name__ = "int"      # argparse names the type in "invalid int value" errors
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
 
 
 def parse_setting(text: str) -> tuple[str, object]:

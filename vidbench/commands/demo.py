@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from vidbench.cli import add_command
+from vidbench.commands._args import int_at_least
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -14,20 +15,6 @@ def _run(args: argparse.Namespace) -> int:
                        progress=not args.no_progress, workers=args.workers)
     print(format_summary(summary))
     return 0
-
-
-def _nonneg(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be >= 0, got {value}")
-    return value
-
-
-def _workers(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"workers must be >= 1, got {value}")
-    return value
 
 
 def register(subparsers) -> None:
@@ -47,8 +34,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", default="results/demo", help="output folder")
     p.add_argument("--quick", action="store_true",
                    help="a reduced run (short training, 16 clips per row) for a smoke test")
-    p.add_argument("--seed", type=_nonneg, default=0, help="data and training seed (>= 0)")
-    p.add_argument("--workers", type=_workers, default=2,
+    p.add_argument("--seed", type=int_at_least(0, "seed"), default=0,
+                   help="data and training seed (>= 0)")
+    p.add_argument("--workers", type=int_at_least(1, "workers"), default=2,
                    help="worker processes, one torch thread each (default 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_run)
