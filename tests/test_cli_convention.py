@@ -118,3 +118,28 @@ def test_version_is_the_package_version(capsys):
     from importlib.metadata import version
 
     assert version("vidbench") == vidbench.__version__
+
+
+@pytest.mark.parametrize("argv, old, dest, value", [
+    (["predict", "--checkpoint", "c", "--out", "o"], ["--data", "sky"], "data", "sky"),
+    (["sample", "--checkpoint", "c", "--out", "o", "--num-videos", "2"], ["--frames", "4"],
+     "frames", 4),
+    (["train", "image", "--dataset", "shapes", "--out", "o"], ["--batch", "4"], "batch", 4),
+    (["report", "--out", "o"], ["--quiet"], "quiet", True),
+])
+def test_renamed_flags_keep_their_old_spelling_with_a_warning(argv, old, dest, value, capsys):
+    new = {"--data": "--dataset", "--frames": "--num-frames", "--batch": "--batch-size",
+           "--quiet": "--no-progress"}[old[0]]
+    args = build_parser().parse_args(argv + [new, *old[1:]])
+    assert getattr(args, dest) == value and capsys.readouterr().err == ""
+    args = build_parser().parse_args(argv + old)
+    assert getattr(args, dest) == value
+    err = capsys.readouterr().err
+    assert f"{old[0]} is deprecated" in err and f"use {new}" in err
+    path = tuple(argv[:2]) if argv[0] == "train" else tuple(argv[:1])
+    assert f"{old[0]} " not in dict(PARSERS)[path].format_help()  # hidden from the help
+
+
+def test_predict_without_a_dataset_says_which_flag(capsys):
+    assert main(["predict", "--checkpoint", "c", "--out", "o"]) == 2
+    assert "predict needs --dataset SRC" in capsys.readouterr().err

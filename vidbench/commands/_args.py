@@ -69,6 +69,20 @@ def deprecated(command: str, old: str, instead: str) -> None:
           f"{instead}", file=sys.stderr)
 
 
+def add_deprecated_alias(parser: argparse.ArgumentParser, old: str, new: str, *, dest: str,
+                         flag: bool = False, type: Any = None) -> None:
+    """``old``, the former spelling of ``new``: it still sets ``dest`` (hidden from the help)
+    and says on stderr that it is deprecated."""
+    class Alias(argparse.Action):
+        def __call__(self, parser_, namespace, values, option_string=None):
+            print(f"{parser_.prog}: warning: {old} is deprecated and goes in the next release; "
+                  f"use {new}", file=sys.stderr)
+            setattr(namespace, self.dest, True if flag else values)
+
+    parser.add_argument(old, dest=dest, action=Alias, nargs=0 if flag else None, type=type,
+                        default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
 def protocols_as_json(metric: str) -> dict[str, Any]:
     """Every protocol of a CLI metric (``fvd``, ``is``, ``acd``, ``psnr-ssim``) as JSON-able
     fields, by name."""
@@ -171,7 +185,7 @@ def read_results(paths: list[str], command: str) -> list[dict[str, Any]]:
 
 __all__ = ["DEFAULT_RESULTS", "MAX_PROBLEMS_SHOWN", "positive_int", "non_negative_int",
            "parse_setting", "protocol_name", "add_list_protocols", "print_protocols",
-           "deprecated", "context_kwargs",
+           "deprecated", "add_deprecated_alias", "context_kwargs",
            "add_common_args", "is_main", "distributed_from_env", "print_result",
            "print_plan", "results_paths", "read_results"]
 
