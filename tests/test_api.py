@@ -20,6 +20,7 @@ import torch
 import vidbench
 from vidbench.data.base import ArraySource
 from vidbench.evaluation import evaluate_fvd
+from vidbench.metrics.extractors import RandomProjectionExtractor
 from vidbench.torchmetrics import FrechetVideoDistance
 from vidbench.utils.errors import VidbenchError
 
@@ -151,3 +152,34 @@ def test_the_google_research_example_through_the_api_and_the_metric_class(vidben
         metric.update(half, real=False)
         metric.update(half + 255, real=True)
     assert float(metric.compute()) == pytest.approx(res.value, rel=1e-6)
+
+
+class _SoftmaxProjection(RandomProjectionExtractor):
+    """Stands in for C3D (no weights here): class probabilities from a seeded projection."""
+
+    name = "softmax-projection"
+
+    def _forward(self, clips: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(super()._forward(clips) * 4.0, dim=1)
+
+
+def test_torchmetrics_is_equals_vidbench_inception_score(monkeypatch):
+    import vidbench.evaluation.is_acd as is_acd
+    import vidbench.torchmetrics as tm
+
+    stand_in = lambda name, **kw: _SoftmaxProjection(dim=12, seed=3)  # noqa: E731
+    monkeypatch.setattr(is_acd, "build_extractor", stand_in)
+    monkeypatch.setattr(tm, "build_extractor", stand_in)
+    rng = np.random.default_rng(11)
+    clips = rng.integers(0, 256, (20, 18, 16, 16, 3), dtype=np.uint8)  # 18 frames: IS uses 16
+    want = vidbench.inception_score(clips, "tganv2", num_samples=2, progress=False)
+    assert want.protocol == "tganv2" and want.record["num_runs"] == 10
+    metric = tm.InceptionScore("tganv2", batch_size=3)
+    for part in np.split(clips, [8, 13]):
+        metric.update(part)
+    assert float(metric.compute()) == pytest.approx(want.value, rel=1e-9)
+    assert want.std == pytest.approx(float(np.std(want.record["runs"])), rel=1e-12)
+    with pytest.raises(VidbenchError, match="do not split into 10 equal runs"):
+        metric.reset()
+        metric.update(clips[:7])
+        metric.compute()
