@@ -4,6 +4,8 @@
 a cache hit through StatsCache; rank 0 writes an .npz.
 ``cli OUT_PREFIX ARGS...``: ``vidbench`` with the fast test protocol registered; each rank's
 stdout goes to ``OUT_PREFIX.rank<r>.txt`` (the CLI joins the process group itself).
+``torchmetrics OUT``: each rank updates ``vidbench.torchmetrics.FrechetVideoDistance`` (fast
+test protocol) with its half of :func:`metric_clips`; every rank writes its ``compute()``.
 """
 import contextlib
 import json
@@ -50,6 +52,36 @@ def run_stats(out: str, cache_root: str) -> None:
     dist.destroy_process_group()
 
 
+def metric_clips() -> tuple[np.ndarray, np.ndarray]:
+    """(fake, real) uint8 clips [12, 8, 16, 16, 3] for the torchmetrics DDP test."""
+    rng = np.random.default_rng(7)
+    fake = rng.integers(0, 256, (12, 8, 16, 16, 3), dtype=np.uint8)
+    real = (rng.random((12, 8, 16, 16, 3)) ** 2 * 255).astype(np.uint8)
+    return fake, real
+
+
+def run_torchmetrics(out: str) -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from fvd_helpers import TEST_PROTOCOL
+
+    from vidbench.torchmetrics import FrechetVideoDistance
+
+    dist = torch.distributed
+    dist.init_process_group("gloo")
+    rank, world = dist_info()
+    fake, real = metric_clips()
+    half = slice(0, 6) if rank == 0 else slice(6, 12)
+    metric = FrechetVideoDistance(TEST_PROTOCOL)
+    metric.update(fake[half], real=False)
+    metric.update(real[half], real=True)
+    value = float(metric.compute())
+    with open(f"{out}.rank{rank}.json", "w") as fh:
+        json.dump({"world": world, "value": value,
+                   "local_fake": float(metric.fake_num)}, fh)
+    dist.barrier()
+    dist.destroy_process_group()
+
+
 def run_cli(prefix: str, argv: list[str]) -> None:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from fvd_helpers import TEST_PROTOCOL
@@ -68,5 +100,7 @@ if __name__ == "__main__":
     torch.set_num_threads(1)
     if sys.argv[1] == "stats":
         run_stats(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "torchmetrics":
+        run_torchmetrics(sys.argv[2])
     else:
         run_cli(sys.argv[2], sys.argv[3:])

@@ -140,7 +140,7 @@ def _python_examples() -> list:
     examples = []
     for (lang, code), (next_lang, out) in zip(blocks, blocks[1:]):
         if lang == "python" and next_lang == "text":
-            needs = [pytest.mark.slow, needs_i3d] if "evaluate_fvd" in code else []
+            needs = [pytest.mark.slow, needs_i3d] if "tf-reference" in code else []
             examples.append(pytest.param(code, out, marks=needs))
     return examples
 
@@ -150,11 +150,11 @@ def test_the_python_examples_print_what_the_readme_says(code, expected, vidbench
     from vidbench.metrics.frechet import FewSamplesWarning
 
     out = io.StringIO()
-    few = pytest.warns(FewSamplesWarning) if "evaluate_fvd" in code else contextlib.nullcontext()
+    few = pytest.warns(FewSamplesWarning) if "tf-reference" in code else contextlib.nullcontext()
     with contextlib.redirect_stdout(out), few:     # the README says it warns of too few clips
         exec(compile(code, "README.md", "exec"), {})
     assert out.getvalue() == expected
 
 
-def test_there_are_two_python_examples():
-    assert len(_python_examples()) == 2
+def test_there_are_three_python_examples():   # the API, the torchmetrics class, the engine
+    assert len(_python_examples()) == 3

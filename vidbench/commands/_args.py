@@ -63,6 +63,60 @@ def add_list_protocols(parser: argparse.ArgumentParser, metric: str) -> None:
                         help=f"print every {metric} protocol and what it fixes, then exit")
 
 
+def deprecated(command: str, old: str, instead: str) -> None:
+    """Say on stderr that ``old`` is deprecated (it still works for this release)."""
+    print(f"vidbench {command}: warning: {old} is deprecated and goes in the next release; "
+          f"{instead}", file=sys.stderr)
+
+
+def add_deprecated_alias(parser: argparse.ArgumentParser, old: str, new: str, *, dest: str,
+                         flag: bool = False, type: Any = None) -> None:
+    """``old``, the former spelling of ``new``: it still sets ``dest`` (hidden from the help)
+    and says on stderr that it is deprecated."""
+    class Alias(argparse.Action):
+        def __call__(self, parser_, namespace, values, option_string=None):
+            print(f"{parser_.prog}: warning: {old} is deprecated and goes in the next release; "
+                  f"use {new}", file=sys.stderr)
+            setattr(namespace, self.dest, True if flag else values)
+
+    parser.add_argument(old, dest=dest, action=Alias, nargs=0 if flag else None, type=type,
+                        default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def protocols_as_json(metric: str) -> dict[str, Any]:
+    """Every protocol of a CLI metric (``fvd``, ``is``, ``acd``, ``psnr-ssim``) as JSON-able
+    fields, by name."""
+    from vidbench.metrics.protocols import (PROTOCOLS, PSNR_SSIM_DESCRIPTIONS,
+                                            metric_protocol_names)
+
+    if metric == "fvd":
+        return {name: p.to_dict() for name, p in PROTOCOLS.items()}
+    if metric == "is":
+        from vidbench.metrics.isv import IS_PROTOCOLS
+        return {name: p.to_dict() for name, p in IS_PROTOCOLS.items()}
+    if metric == "acd":
+        from vidbench.metrics.acd import ACD_PROTOCOLS
+        return {name: p.to_dict() for name, p in ACD_PROTOCOLS.items()}
+    return {name: {"name": name, "description": PSNR_SSIM_DESCRIPTIONS.get(name, "")}
+            for name in metric_protocol_names(metric)}
+
+
+def print_protocols(metric: str, as_json: bool) -> None:
+    """``--list-protocols``: readable text, or one JSON object (``--json``); ``all`` lists
+    every metric's protocols and the protocol sets."""
+    from vidbench.metrics.protocols import (METRIC_NAMES, PROTOCOL_SETS,
+                                            describe_metric_protocols)
+
+    if not as_json:
+        print(describe_metric_protocols(metric))
+    elif metric == "all":
+        print(json.dumps({"protocol_sets": PROTOCOL_SETS,
+                          **{m: protocols_as_json(m) for m in METRIC_NAMES}}, indent=2,
+                         default=str))
+    else:
+        print(json.dumps(protocols_as_json(metric), indent=2, default=str))
+
+
 def context_kwargs(args: argparse.Namespace, device: str | None = None) -> dict[str, Any]:
     """The shared engine options of :func:`add_common_args` as library keyword arguments
     (:class:`vidbench.evaluation.passes.EvalContext` fields)."""
@@ -130,7 +184,8 @@ def read_results(paths: list[str], command: str) -> list[dict[str, Any]]:
 
 
 __all__ = ["DEFAULT_RESULTS", "MAX_PROBLEMS_SHOWN", "positive_int", "non_negative_int",
-           "parse_setting", "protocol_name", "add_list_protocols", "context_kwargs",
+           "parse_setting", "protocol_name", "add_list_protocols", "print_protocols",
+           "deprecated", "add_deprecated_alias", "context_kwargs",
            "add_common_args", "is_main", "distributed_from_env", "print_result",
            "print_plan", "results_paths", "read_results"]
 
@@ -142,9 +197,7 @@ def evaluate_job_command(args: argparse.Namespace, metric: str, job_class: Any,
     under torchrun). Returns the result record, or None when the command printed something
     else."""
     if args.list_protocols:
-        from vidbench.metrics.protocols import describe_metric_protocols
-
-        print(describe_metric_protocols(metric))
+        print_protocols(metric, args.json)
         return None
     if not args.fake:
         raise VidbenchError(f"eval {metric} needs --fake SRC (or --list-protocols)")

@@ -55,9 +55,9 @@ def format_metric_lines(record: dict[str, Any]) -> str:
 
 def run(args) -> int:
     if args.list_protocols:
-        from vidbench.metrics.protocols import describe_metric_protocols
+        from vidbench.commands._args import print_protocols
 
-        print(describe_metric_protocols("all"))
+        print_protocols("all", args.json)
         return 0
     if not args.fake:
         raise VidbenchError("eval all needs --fake SRC (and --real SRC for FVD, PSNR/SSIM and "

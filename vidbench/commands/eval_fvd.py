@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import warnings
 
-from vidbench.metrics.protocols import PROTOCOLS, describe_protocols
+from vidbench.metrics.protocols import PROTOCOLS
 from vidbench.cli import add_command
-from vidbench.commands._args import add_common_args, positive_int, print_plan, print_result
+from vidbench.commands._args import (add_common_args, positive_int, print_plan, print_protocols,
+                                     print_result)
 from vidbench.utils.distributed import distributed_from_env
 from vidbench.utils.errors import VidbenchError
 
 
 def run(args) -> int:
     if args.list_protocols:
-        print(describe_protocols())
+        print_protocols("fvd", args.json)
         return 0
     if not args.fake or not args.real:
         raise VidbenchError("eval fvd needs --fake SRC and --real SRC (or --list-protocols)")

@@ -10,15 +10,14 @@ import math
 
 from vidbench.cli import add_command
 from vidbench.commands._args import (add_common_args, add_list_protocols, context_kwargs,
-                                     positive_int, print_result, protocol_name)
+                                     positive_int, print_protocols, print_result,
+                                     protocol_name)
 from vidbench.utils.errors import VidbenchError
 
 
 def run(args) -> int:
     if args.list_protocols:
-        from vidbench.metrics.protocols import describe_metric_protocols
-
-        print(describe_metric_protocols("psnr-ssim"))
+        print_protocols("psnr-ssim", args.json)
         return 0
     if not args.pred or not args.real:
         raise VidbenchError("eval psnr-ssim needs --pred SRC and --real SRC (or --list-protocols)")

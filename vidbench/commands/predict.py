@@ -5,7 +5,7 @@ import argparse
 import json
 
 from vidbench.cli import add_command
-from vidbench.commands._args import non_negative_int, positive_int
+from vidbench.commands._args import add_deprecated_alias, non_negative_int, positive_int
 
 
 def _positive_float(text: str) -> float:
@@ -43,6 +43,11 @@ def run(args) -> int:
     from vidbench.metrics.psnr_ssim import json_safe
     from vidbench.sample.predict import predict_from_checkpoint
 
+    if not args.data:
+        from vidbench.utils.errors import VidbenchError
+
+        raise VidbenchError("predict needs --dataset SRC (the real clips whose first frames "
+                            "it starts from)")
     config = config_from_args(args)
     manifest = predict_from_checkpoint(
         args.checkpoint, args.data, args.out, config, root=args.root, generator=args.generator,
@@ -81,19 +86,20 @@ def register(subparsers) -> None:
                     "2n-1, MoCoGAN-HD's --interpolation), render, and write pred/, real/, "
                     "inverted/, first_frames/ (PNG folders), latents.npz and manifest.json "
                     "with PSNR/SSIM of the predictions and of the inverted first frames "
-                    "(Up-B). For Sky Time-lapse, --data sky means "
+                    "(Up-B). For Sky Time-lapse, --dataset sky means "
                     "sky:split=test,sky_first32=true (MDGAN/DTVNet's test split: first 32 "
                     "frames of each short test clip). The VGG16 weights "
                     "(vgg16-397923af.pth) are read from $VIDBENCH_HOME/weights; "
                     "--perceptual none inverts with the pixel loss only.",
-        example="vidbench predict --checkpoint runs/sky-motion --data sky --root data/sky "
+        example="vidbench predict --checkpoint runs/sky-motion --dataset sky --root data/sky "
                 "--out results/sky-predict --num-frames 32 --latents 16\n"
                 "vidbench eval psnr-ssim --pred results/sky-predict/inverted "
                 "--real results/sky-predict/first_frames   # Up-B")
     p.add_argument("--checkpoint", required=True, metavar="PATH",
                    help="motion run folder, checkpoint, vidbench export or official modelR file")
-    p.add_argument("--data", required=True, metavar="SRC",
-                   help="real clips: any vidbench source (sky, shapes, a folder, ...)")
+    p.add_argument("--dataset", dest="data", metavar="SRC",
+                   help="real clips (required): any vidbench source (sky, shapes, a folder, ...)")
+    add_deprecated_alias(p, "--data", "--dataset", dest="data")
     p.add_argument("--root", help="data set root folder (for data set names such as sky)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--num-frames", type=positive_int, default=32, help="frames per prediction")

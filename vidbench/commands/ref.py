@@ -95,7 +95,8 @@ def register(subparsers) -> None:
                     description="KEY (64 hex digits, see `vidbench ref list`) exports that "
                                 "entry; anything else is a source computed under --protocol.",
                     example="vidbench ref export 3f2a...e9 ucf_mocogan-hd.npz")
-    p.add_argument("key_or_source", metavar="KEY|SRC")
+    p.add_argument("key_or_source", metavar="KEY|SRC",
+                   help="a cache key (64 hex digits, `vidbench ref list`) or a real source")
     p.add_argument("file", metavar="FILE", help="output .npz")
     _add_source_args(p)
     p.set_defaults(func=run_export)
@@ -105,7 +106,7 @@ def register(subparsers) -> None:
                                 "`vidbench eval` with the same source, protocol and weights "
                                 "uses it.",
                     example="vidbench ref import ucf_mocogan-hd.npz")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help="the .npz that `vidbench ref export` wrote")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_import)
 

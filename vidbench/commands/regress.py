@@ -6,6 +6,7 @@ import json
 import sys
 
 from vidbench.cli import add_command
+from vidbench.utils.errors import VidbenchError
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,6 +20,11 @@ def run(args: argparse.Namespace) -> int:
                   f"{item.atol:g}; {item.what}")
         return 0
     path = args.reference or DEFAULT_REFERENCE
+    in_source_tree = (DEFAULT_REFERENCE.parent.parent / "pyproject.toml").is_file()
+    if args.update and not args.reference and not in_source_tree:
+        raise VidbenchError("--update rewrites the reference values; the shipped ones are part "
+                            "of the installed package and stay as they are: give --reference "
+                            "FILE to write this machine's values to FILE")
     reference = None if args.update else read_reference(path)   # fail before computing
     log = (lambda msg: print(msg, file=sys.stderr)) if not args.json else (lambda msg: None)
     values = compute_panel(args.only, progress=args.progress, log=log)
@@ -38,8 +44,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_rows(rows))
         print(f"{len(rows) - len(failed)} of {len(rows)} within tolerance"
-              + (f"; DRIFT in {', '.join(r['item'] for r in failed)} (if intended: "
-                 f"vidbench regress --update)" if failed else ""))
+              + (f"; DRIFT in {', '.join(r['item'] for r in failed)} ("
+                 + ("if intended: vidbench regress --update)" if in_source_tree or args.reference
+                    else "against the reference shipped with vidbench, measured on the reference "
+                         "machine; `--update --reference FILE` keeps this machine's values "
+                         "apart)")
+                 if failed else ""))
     return 1 if failed else 0
 
 
@@ -58,7 +68,8 @@ def register(subparsers) -> None:
         example="vidbench regress\nvidbench regress --only fvd/i3d/shapes psnr/wang/carphone\n"
                 "vidbench regress --update")
     p.add_argument("--reference", metavar="FILE",
-                   help="reference values (default: results/regression.json)")
+                   help="reference values (default: the reference shipped with vidbench, "
+                        "results/regression.json of the source tree)")
     p.add_argument("--update", action="store_true",
                    help="rewrite the reference file with the new values and say what changed")
     p.add_argument("--only", nargs="+", metavar="ITEM", choices=[i.name for i in PANEL],

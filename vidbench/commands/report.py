@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from vidbench.cli import add_command
-from vidbench.commands._args import DEFAULT_RESULTS, read_results, results_paths
+from vidbench.commands._args import DEFAULT_RESULTS, add_deprecated_alias, read_results, results_paths
 
 
 def _runs(items: list[str] | None) -> dict[str, str]:
@@ -100,5 +100,6 @@ def register(subparsers) -> None:
                         "that every clip and table cell loaded, and save DIR/screenshot.png")
     p.add_argument("--screenshot-height", type=int, metavar="PX",
                    help="screenshot height in CSS pixels; without it, the whole page")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", dest="quiet", action="store_true", help="no progress bar")
+    add_deprecated_alias(p, "--quiet", "--no-progress", dest="quiet", flag=True)
     p.set_defaults(func=run)

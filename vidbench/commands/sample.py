@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 from vidbench.cli import add_command
-from vidbench.commands._args import non_negative_int, positive_int, print_result
+from vidbench.commands._args import add_deprecated_alias, non_negative_int, positive_int, print_result
 
 FORMATS = ("npy", "png", "mp4")
 CONVENTIONS = ("round", "truncate-01")
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
                     "modelR_*.pth export, or an official modelR file (with --generator and "
                     "--pca). Sample i is drawn from its own seed (seed, i), so samples do not "
                     "depend on the batch size, and the noise/no-noise variants (--noise both) "
-                    "share z and the motion noise. --frames sets the motion-generator steps n: "
+                    "share z and the motion noise. --num-frames sets the motion-generator steps n: "
                     "--long unroll renders n frames, --long interpolate inserts midpoints (2n-1 "
                     "frames). --grid adds the disentanglement grids (one content x several "
                     "motions, one motion x several contents) as PNG and GIF. Use npy or png for "
@@ -50,10 +50,11 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=non_negative_int, default=0, help="run seed of the samples")
     p.add_argument("--noise", choices=("per_video", "none", "both"), default="per_video",
                    help="StyleGAN2 noise maps: one set per video, none, or both variants")
-    p.add_argument("--frames", type=positive_int,
+    p.add_argument("--num-frames", dest="frames", type=positive_int,
                    help="motion-generator steps (default: the training clip length)")
+    add_deprecated_alias(p, "--frames", "--num-frames", dest="frames", type=positive_int)
     p.add_argument("--long", choices=("unroll", "interpolate"), default="unroll",
-                   help="how --frames makes a video: LSTM steps, or midpoints between them")
+                   help="how --num-frames makes a video: LSTM steps, or midpoints between them")
     p.add_argument("--grid", action="store_true", help="also write the disentanglement grids")
     p.add_argument("--grid-size", type=positive_int, default=4, help="videos per grid")
     p.add_argument("--convention", choices=CONVENTIONS, default="round",

@@ -1,8 +1,8 @@
 """`vidbench table NAME`: one of the paper's tables from result lines and reported numbers.
 
-The rendered table goes to stdout (or ``--out``) and is also saved as
-``<results folder>/tables/NAME[-DATASET].<ext>`` (``results/tables/`` by default; ``--no-save``
-turns that off)."""
+The rendered table goes to stdout, or to a file with ``--out``; nothing else is written.
+``--save-dir DIR`` (deprecated) still also saves ``DIR/NAME[-DATASET].<ext>``; ``--no-save``
+(deprecated) is accepted and does nothing, since nothing is saved by default."""
 from __future__ import annotations
 
 import argparse
@@ -10,16 +10,7 @@ import os
 import sys
 
 from vidbench.cli import add_command
-from vidbench.commands._args import DEFAULT_RESULTS, read_results, results_paths
-
-
-def save_dir(paths: list[str], given: str | None) -> str:
-    """Where rendered tables are saved: ``given``, else ``tables/`` in the results folder."""
-    if given:
-        return given
-    first = paths[0] if paths else DEFAULT_RESULTS
-    return os.path.join(first if os.path.isdir(first) else os.path.dirname(first) or ".",
-                        "tables")
+from vidbench.commands._args import DEFAULT_RESULTS, deprecated, read_results, results_paths
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,6 +18,10 @@ def run(args: argparse.Namespace) -> int:
     from vidbench.report.tables import EXTENSIONS, build_table, get_table, list_tables, render
 
     saved = None
+    if args.no_save:
+        deprecated("table", "--no-save", "nothing is saved unless --out FILE is given")
+    if args.save_dir:
+        deprecated("table", "--save-dir", "use --out FILE")
     if args.name == "list":
         text = list_tables()
     else:
@@ -34,10 +29,9 @@ def run(args: argparse.Namespace) -> int:
         paths = results_paths(args.results)
         records = read_results(paths, "table")
         text = render(build_table(args.name, records, dataset=args.dataset), args.format)
-        if not args.no_save:
+        if args.save_dir:
             stem = spec.name + (f"-{args.dataset}" if args.dataset else "")
-            saved = os.path.join(save_dir(paths, args.save_dir),
-                                 f"{stem}.{EXTENSIONS[args.format]}")
+            saved = os.path.join(args.save_dir, f"{stem}.{EXTENSIONS[args.format]}")
             atomic_write_text(saved, text)
     if args.out:
         atomic_write_text(args.out, text)
@@ -72,8 +66,8 @@ def register(subparsers) -> None:
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="output format (md = markdown)")
     p.add_argument("--save-dir", metavar="DIR",
-                   help="where the rendered table is also saved (default: tables/ in the "
-                        "results folder)")
-    p.add_argument("--no-save", action="store_true", help="do not save the rendered table")
-    p.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+                   help="deprecated: also save the table in DIR (use --out FILE)")
+    p.add_argument("--no-save", action="store_true",
+                   help="deprecated: does nothing (nothing is saved without --out)")
+    p.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead of stdout; the only file written")
     p.set_defaults(func=run)

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from vidbench.cli import add_command
-from vidbench.commands._args import non_negative_int, positive_int
+from vidbench.commands._args import add_deprecated_alias, non_negative_int, positive_int
 from vidbench.utils.distributed import distributed_from_env, is_main
 from vidbench.utils.errors import BadInputError
 
@@ -73,7 +73,7 @@ def register(train_subparsers) -> None:
                     "(key g_ema) with generator.json (constructor arguments, sha256), "
                     "checkpoint.pt for --resume, samples/step_XXXXXX.png, log.jsonl and "
                     "config.json. Flags left out keep the preset's value (with --resume: the "
-                    "run's own; only --steps may change). Under torchrun the global --batch is "
+                    "run's own; only --steps may change). Under torchrun the global --batch-size is "
                     "split over the processes (data parallel, gloo on CPU, NCCL on CUDA).",
         example="vidbench train image --dataset shapes --preset tiny --out runs/shapes-image\n"
                 "vidbench train image --out runs/shapes-image --resume --steps 3000\n"
@@ -89,7 +89,9 @@ def register(train_subparsers) -> None:
     p.add_argument("--size", default=keep, type=positive_int, help="image side, a power of two")
     p.add_argument("--steps", default=keep, type=positive_int,
                    help="training steps (one D and one G update)")
-    p.add_argument("--batch", default=keep, type=positive_int, help="images per step")
+    p.add_argument("--batch-size", dest="batch", default=keep, type=positive_int,
+                   help="images per step")
+    add_deprecated_alias(p, "--batch", "--batch-size", dest="batch", type=positive_int)
     p.add_argument("--lr", default=keep, type=float, help="Adam learning rate")
     p.add_argument("--channels", default=keep, type=positive_int,
                    help="channels at every resolution (preset: 32 for tiny, the StyleGAN2 table "

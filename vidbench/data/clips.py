@@ -153,8 +153,13 @@ class ResampledSource(ClipSource):
         self.name = base.name
         self.num_frames = int(base[0].shape[0]) if len(base) else 0
         if len(base) and self.num_frames < clip.required_frames():
-            raise VidbenchError(f"{base.name}: its clips have {self.num_frames} frames, the clip "
-                                f"spec needs {clip.required_frames()}")
+            need = clip.required_frames()
+            raise VidbenchError(
+                f"{base.name}: its clips have {self.num_frames} frames, the clip spec needs "
+                f"{need} ({clip.length} frames at stride {clip.stride}); make longer clips with "
+                f"the source's length option (e.g. shapes:length={need}, "
+                f"checkpoint:RUN:frames={need}) or choose a protocol with shorter clips "
+                "(vidbench eval fvd --list-protocols)")
         self.skipped = list(base.skipped)
         self.fingerprint = fingerprint_of({"format": "resampled-v1", "base": base.fingerprint,
                                            "clip": asdict(clip)})

