@@ -85,7 +85,7 @@ class SlurmOptions:
 def absolute_plan_args(plan_args: Mapping[str, Any]) -> dict[str, Any]:
     """The planning arguments with ``work_dir``, ``results`` and ``root`` made absolute (jobs
     start in other folders, on other nodes)."""
-    from vidbench.experiments.runner import default_results, default_work
+    from vidbench.experiments.build import default_results, default_work
 
     out = dict(plan_args)
     spec_name = out["name"]
@@ -237,7 +237,11 @@ class StageJob(Checkpointable):
         from vidbench.utils.distributed import distributed_from_env
         from vidbench.utils.errors import TrainingInterrupted
 
+        import torch
+
         os.environ["VIDBENCH_HOME"] = self.home
+        if os.environ.get("SLURM_CPUS_PER_TASK", "").isdigit():   # the CPUs it was given
+            torch.set_num_threads(int(os.environ["SLURM_CPUS_PER_TASK"]))
         exp = plan_experiment(**self.plan_args)
         _check_shared(exp, self.token, self.home)
         if int(os.environ.get("SLURM_NTASKS", "1")) > 1:

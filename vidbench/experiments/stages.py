@@ -77,7 +77,7 @@ def plan_experiment(name: str, dataset: str = "shapes", *, preset: str = "tiny",
     """Plan the cells of an experiment (nothing is computed or written). With
     ``allow_missing_data`` data that is not on disk is listed in ``missing`` instead of
     failing the plan."""
-    from vidbench.experiments.runner import default_results, default_work
+    from vidbench.experiments.build import default_results, default_work
 
     spec = experiment_spec(name, dataset, rows=rows, seeds=seeds, methods=methods)
     scale = scale_with(preset, settings)
@@ -111,7 +111,7 @@ def plan_stages(exp: Experiment, done: set[str] | None = None) -> list[Stage]:
     """The stage graph of ``exp`` in dependency order; ``done``: result keys in the store
     (read from it when None)."""
     from vidbench.experiments.artifacts import MOTION_DONE
-    from vidbench.experiments.runner import done_keys
+    from vidbench.experiments.build import done_keys
     from vidbench.train.image_generator import RUN_GENERATOR_JSON
     from vidbench.train.pca import PCA_META
 
@@ -195,7 +195,7 @@ def run_stage(exp: Experiment, stage_id: str, *, device: str = "cpu", progress: 
         path, reused = A.ensure_pca(cell.pca, generator, device=device, progress=progress,
                                     log=log, lock=lock)
         return {"stage": stage_id, "dir": str(path), "reused": reused}
-    from vidbench.experiments.runner import build_cell, evaluate_and_record
+    from vidbench.experiments.build import build_cell, evaluate_and_record
 
     if stage.kind == "motion":
         built = build_cell(cell, device=device, progress=progress, log=log, lock=lock,
@@ -203,7 +203,7 @@ def run_stage(exp: Experiment, stage_id: str, *, device: str = "cpu", progress: 
         return {"stage": stage_id, **built["motion"]}
     built = build_cell(cell, device=device, progress=progress, log=log, lock=lock) \
         if cell.row.kind == "train" else {}
-    from vidbench.experiments.runner import done_keys
+    from vidbench.experiments.build import done_keys
 
     entry, appended = evaluate_and_record(exp, cell, done_keys(exp.store)[0], built,
                                           device=device, progress=progress, log=log)
