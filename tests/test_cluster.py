@@ -99,6 +99,29 @@ def test_stop_request_checkpoints_and_resumes_bit_identical(tmp_path, vidbench_h
     assert [r["from_step"] for r in resumes] == [3]
 
 
+def test_status_before_submitting_and_the_shared_storage_check(tmp_path, vidbench_home,
+                                                               capsys):
+    from vidbench.experiments.launch import StageJob, experiment_status
+    from vidbench.utils.errors import VidbenchError
+
+    plan = _plan(tmp_path / "w", tmp_path / "r" / "ablation.jsonl")
+    status = experiment_status(plan)
+    assert [(s["stage"], s["state"], s["job_id"]) for s in status["stages"]] == [
+        ("image/high", "todo", None), ("pca/high", "todo", None),
+        ("motion/no-eqn2/seed0", "todo", None), ("eval/no-eqn2/seed0", "todo", None),
+        ("table", "todo", None)]
+    assert main(["run", "status", "ablation", "--rows", "no-eqn2", *SET, "--work",
+                 str(tmp_path / "w"), "--results", str(tmp_path / "r" / "ablation.jsonl")]) == 0
+    assert "motion/no-eqn2/seed0  todo" in capsys.readouterr().out
+    # a job on a node that does not see the submitter's folders fails naming them
+    job = StageJob(plan, "image/high", "cpu", "no-such-token", str(tmp_path / "elsewhere"))
+    with pytest.raises(VidbenchError, match=r"does not see the work folder .*\$VIDBENCH_HOME"):
+        job()
+    capsys.readouterr()
+    assert main(["run", "ablation", "--launcher", "slurm", "--shard", "0/2"]) == 2
+    assert "drop --shard" in capsys.readouterr().err
+
+
 # --- several ranks on one machine -------------------------------------------------------------
 
 @pytest.mark.slow

@@ -282,9 +282,10 @@ def submit_slurm(plan_args: Mapping[str, Any], options: SlurmOptions, *, device:
     exp = plan_experiment(**plan_args)
     folder = run_folder(exp, plan_args)
     home_dir = str(Path(home()).resolve())
-    token = os.urandom(8).hex()
+    check = folder / SHARED_CHECK      # the token stays: jobs still queued check it too
+    token = json.loads(check.read_text())["token"] if check.is_file() else os.urandom(8).hex()
     exp.store.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / SHARED_CHECK, json.dumps(
+    atomic_write_text(check, json.dumps(
         {"token": token, "work": str(exp.work), "results": str(exp.store),
          "vidbench_home": home_dir, "plan": plan_args}, indent=1, default=str) + "\n")
     jobs = _read_jobs(folder)
