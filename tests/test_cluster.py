@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -190,8 +191,9 @@ def test_slurm_run_matches_the_local_run(slurm, tmp_path, vidbench_home, capsys,
     assert main([*args, "--work", str(s_work), "--results", str(s_store), "--launcher",
                  "slurm", "--wait"]) == 0
     out = capsys.readouterr().out
-    assert all(f"{s}  done" in out.replace("   ", "  ") or s in out for s in ("table",))
     jobs = json.loads(next((s_work / "slurm").glob("*/jobs.json")).read_text())
+    for stage, entry in jobs.items():                              # --wait prints the status
+        assert re.search(rf"^  {re.escape(stage)} +done +job {entry['job_id']}$", out, re.M), out
     assert list(jobs) == ["image/high", "pca/high", "motion/no-eqn2/seed0", "eval/no-eqn2/seed0",
                           "table"]
     assert jobs["image/high"]["after"] == []

@@ -7,8 +7,9 @@ is recorded in ``WORK/slurm/<run>/jobs.json`` (stage → job id and log files, w
 atomic rename) next to submitit's logs, where :func:`experiment_status` finds them. Submitting
 again submits only what is neither done nor queued nor running.
 
-Each job runs a :class:`StageJob`, a ``submitit.helpers.Checkpointable``: on SIGUSR1 (Slurm's
-``--signal`` before the time limit, ``scancel --signal=USR1``) or SIGTERM (preemption) a
+Each job runs a :class:`StageJob`, a ``submitit.helpers.Checkpointable``: on submitit's
+time-limit signal (SIGUSR2, sent by Slurm 90 s before the limit), SIGUSR1
+(``scancel --signal=USR1``) or SIGTERM (preemption) a
 training stage writes its checkpoint at the end of the current step, then submitit's
 protocol requeues the job (``scontrol requeue``) and the requeued job resumes from that
 checkpoint exactly. A training stage with several tasks (``--slurm-nodes``,
@@ -249,10 +250,13 @@ class StageJob(Checkpointable):
 
             submitit.helpers.TorchDistributedEnvironment().export(
                 set_cuda_visible_devices=False)
+        from submitit import JobEnvironment
+
         flag = _StopFlag()
-        requeue = signal.getsignal(signal.SIGUSR1)    # submitit's checkpoint-and-requeue
-        signal.signal(signal.SIGUSR1, flag.handler)
-        signal.signal(signal.SIGTERM, flag.handler)
+        requeue_signal = JobEnvironment._usr_sig()    # submitit's time-limit signal (USR2)
+        requeue = signal.getsignal(requeue_signal)    # its checkpoint-and-requeue handler
+        for signum in {signal.SIGUSR1, signal.SIGTERM, requeue_signal}:
+            signal.signal(signum, flag.handler)
         from vidbench.experiments.stages import run_stage
 
         try:
@@ -263,7 +267,7 @@ class StageJob(Checkpointable):
             print(f"{exc} (signal {flag.signal}); asking Slurm to requeue", flush=True)
             if not callable(requeue):
                 raise
-            requeue(signal.SIGUSR1, None)   # calls self.checkpoint, requeues, exits
+            requeue(requeue_signal, None)   # calls self.checkpoint, requeues, exits
             raise
 
 
