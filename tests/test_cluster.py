@@ -252,6 +252,11 @@ def test_preempted_training_job_requeues_and_resumes_bit_identical(slurm, tmp_pa
 
     _wait(lambda: steps_logged() >= 3, 300, "motion training to start")
     subprocess.run(["scancel", "--signal=USR1", job], check=True, env=slurm.env)
+    from vidbench.experiments.launch import job_state
+
+    _wait(lambda: (job_state(job)["restarts"] or 0) >= 1, 120, "the job to be requeued")
+    # Slurm holds a requeued job for two minutes; the test cluster releases it at once
+    subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], env=slurm.env)
     _wait(lambda: (run_dir / "complete.json").is_file(), 600, "the requeued job to finish")
     for stage in ("eval/no-eqn2/seed0", "table"):                  # not needed here
         subprocess.run(["scancel", by_stage[stage]], env=slurm.env)
