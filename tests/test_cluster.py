@@ -202,7 +202,7 @@ def test_slurm_run_matches_the_local_run(slurm, tmp_path, vidbench_home, capsys,
                         ("table", "eval/no-eqn2/seed0")):
         assert jobs[stage]["after"] == [jobs[need]["job_id"]]       # afterok on the job
     script = next((s_work / "slurm").glob("*/logs/*_submission.sh")).read_text()
-    assert "#SBATCH --requeue" in script
+    assert "#SBATCH --requeue" in script and "#SBATCH --open-mode=append" in script
     assert main(["run", "status", "ablation", "--dataset", "shapes", *ROW, *SET, "--work",
                  str(s_work), "--results", str(s_store), "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
@@ -227,7 +227,7 @@ def test_slurm_run_matches_the_local_run(slurm, tmp_path, vidbench_home, capsys,
 @pytest.mark.slow
 def test_preempted_training_job_requeues_and_resumes_bit_identical(slurm, tmp_path,
                                                                   vidbench_home):
-    steps = 40
+    steps = 12
     a = _plan(tmp_path / "a", tmp_path / "a" / "r.jsonl", **{"motion.steps": steps,
                                                               "motion.log_every": 1})
     exp = plan_experiment(**a)

@@ -71,7 +71,9 @@ class SlurmOptions:
             "nodes": self.nodes if training else 1,
             "ntasks_per_node": self.tasks_per_node if training else 1,
             "setup": list(self.setup),
-            "additional_parameters": {"requeue": True, **dict(self.additional)}}
+            # a requeued job appends to its logs: status shows every attempt
+            "additional_parameters": {"requeue": True, "open_mode": "append",
+                                      **dict(self.additional)}}
         if self.partition:
             params["partition"] = self.partition
         if self.account:
@@ -172,6 +174,8 @@ def experiment_status(plan_args: Mapping[str, Any]) -> dict[str, Any]:
                                "needs": list(stage.needs), "requeues": _requeues(entry)}
         if stage.done:
             row["state"] = "done"
+            restarts = job_state(job_id)["restarts"] if job_id is not None else None
+            row["requeues"] = max(row["requeues"], restarts or 0)
         elif job_id is None:
             row["state"] = "todo"
         else:
