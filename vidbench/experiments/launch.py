@@ -152,7 +152,7 @@ def _tail(path: str | None, lines: int = 8) -> list[str]:
 
 def _requeues(entry: Mapping[str, Any]) -> int:
     """Times the stage's job was requeued, from submitit's log (``Requeued job``)."""
-    path = entry.get("stderr")
+    path = entry.get("stdout")
     if not path or not Path(path).is_file():
         return 0
     return Path(path).read_text(errors="replace").count("Requeued job")
