@@ -74,25 +74,85 @@ def _summary(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _plan_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The arguments that decide an experiment's plan (what `run`, `--launcher slurm` and
+    `run status` share)."""
+    from vidbench.utils.errors import VidbenchError
+
+    try:
+        seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else None
+    except ValueError:
+        raise VidbenchError(f"--seeds {args.seeds!r}: expected integers, e.g. 0,1,2") from None
+    return {"name": args.experiment, "dataset": args.dataset, "preset": args.preset,
+            "settings": _settings(args.set), "root": args.root, "work_dir": args.work,
+            "results": args.results,
+            "rows": tuple(args.rows.split(",")) if args.rows else None, "seeds": seeds,
+            "methods": _pairs(args.method, "--method"),
+            "generators": _pairs(args.generator, "--generator", default_key="high")}
+
+
+def _slurm_options(args: argparse.Namespace):
+    from vidbench.experiments.launch import SlurmOptions
+
+    return SlurmOptions(partition=args.slurm_partition, account=args.slurm_account,
+                        time_min=args.slurm_time, nodes=args.slurm_nodes,
+                        gpus_per_task=args.slurm_gpus_per_task,
+                        tasks_per_node=args.slurm_tasks_per_node,
+                        cpus_per_task=args.slurm_cpus_per_task, mem_gb=args.slurm_mem_gb,
+                        setup=tuple(args.slurm_setup or ()),
+                        additional=_pairs(args.slurm_additional, "--slurm-additional"))
+
+
+def _status_text(status: dict[str, Any]) -> str:
+    lines = [f"{status['experiment']} on {status['dataset']}: jobs and logs in "
+             f"{status['folder']}"]
+    width = max(len(s["stage"]) for s in status["stages"])
+    for s in status["stages"]:
+        extra = f", requeued {s['requeues']}x" if s["requeues"] else ""
+        lines.append(f"  {s['stage']:<{width}}  {s['state']:<9} job {s['job_id'] or '-'}{extra}")
+        if s.get("log_tail"):
+            lines.append(f"    last lines of {s['log']}:")
+            lines += [f"      {line}" for line in s["log_tail"]]
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     from vidbench.experiments import run_experiment
     from vidbench.experiments.cells import parse_shard
+    from vidbench.utils.distributed import distributed_from_env, is_main
 
     from vidbench.metrics.frechet import FewSamplesWarning
 
     quiet = args.json or args.dry_run
-    with warnings.catch_warnings():
+    log = (lambda msg: print(msg, file=sys.stderr)) if quiet else print
+    plan = _plan_args(args)
+    if args.launcher == "slurm":
+        from vidbench.experiments.launch import submit_slurm
+        from vidbench.utils.errors import VidbenchError
+
+        if args.dry_run or args.shard != "0/1":
+            raise VidbenchError("--launcher slurm submits every stage as its own job: drop "
+                                "--shard and --dry-run (the dry run of the local launcher "
+                                "prints the same stage graph)")
+        report = submit_slurm(plan, _slurm_options(args), device=args.device,
+                              wait=args.wait, log=log)
+        if args.json:
+            print_plan(report, True)
+        elif "status" in report:
+            print(_status_text(report["status"]))
+        else:
+            print(f"submitted {len(report['submitted'])} job(s); follow them with `vidbench "
+                  f"run status {args.experiment}` (same options)")
+        return 0
+    name = plan.pop("name")
+    with warnings.catch_warnings(), distributed_from_env(args.device) as device:
         warnings.simplefilter("ignore", FewSamplesWarning)  # in each record's warnings
         report = run_experiment(
-            args.experiment, args.dataset, preset=args.preset, settings=_settings(args.set),
-            root=args.root, work_dir=args.work, results=args.results,
-            rows=tuple(args.rows.split(",")) if args.rows else None,
-            seeds=tuple(int(s) for s in args.seeds.split(",")) if args.seeds else None,
-            methods=_pairs(args.method, "--method"),
-            generators=_pairs(args.generator, "--generator", default_key="high"),
-            shard=parse_shard(args.shard), dry_run=args.dry_run, device=args.device,
-            progress=not args.no_progress,
-            log=(lambda msg: print(msg, file=sys.stderr)) if quiet else print)
+            name, plan.pop("dataset"), **plan, shard=parse_shard(args.shard),
+            dry_run=args.dry_run, device=device, progress=not args.no_progress,
+            log=log if is_main() else (lambda msg: None))
+    if not is_main():
+        return 0
     for problem in report["problems"]:
         print(f"vidbench run: warning: {problem}", file=sys.stderr)
     if args.json or args.dry_run:
@@ -102,19 +162,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _register_one(sub, name: str) -> None:
-    help_text, example = EXPERIMENTS[name]
-    p = add_command(
-        sub, name, help=help_text,
-        description=f"{help_text}. Each row and training seed is a cell: its image generator "
-                    "(trained with the preset's image settings, or --generator), PCA basis and "
-                    "motion generator are trained or reused (folders named by content keys "
-                    "under --work), samples are scored and one line per number is appended to "
-                    "--results. Cells already in the results store are skipped; a metric that "
-                    "cannot run (missing weights) is reported as skipped and tried again next "
-                    "time. --shard i/n runs cells i, i+n, ... so n cluster jobs cover all "
-                    "cells; --dry-run prints the cells, configs and keys.",
-        example=example)
+def status(args: argparse.Namespace) -> int:
+    from vidbench.experiments.launch import experiment_status
+
+    args.experiment = args.status_experiment
+    report = experiment_status(_plan_args(args))
+    if args.json:
+        print_plan(report, True)
+    else:
+        print(_status_text(report))
+    return 0
+
+
+def _plan_options(p, name: str | None) -> None:
+    """The options that decide an experiment's plan."""
     p.add_argument("--dataset", default="shapes", metavar="D",
                    help="data set name (shapes, ucf101, faceforensics, sky, voxceleb) or a "
                         "source spec")
@@ -124,7 +185,7 @@ def _register_one(sub, name: str) -> None:
     p.add_argument("--work", metavar="DIR",
                    help="trained artefacts (default: $VIDBENCH_HOME/runs)")
     p.add_argument("--results", metavar="FILE",
-                   help=f"results store (default: results/{name}.jsonl)")
+                   help=f"results store (default: results/{name or 'EXPERIMENT'}.jsonl)")
     p.add_argument("--rows", help="only these rows, comma-separated (e.g. full-256,no-eqn2)")
     p.add_argument("--seeds", help="training seeds, comma-separated (default: the spec's)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
@@ -137,13 +198,78 @@ def _register_one(sub, name: str) -> None:
     p.add_argument("--method", action="append", metavar="NAME=SRC",
                    help="benchmark: also score these clips as row NAME (e.g. "
                         "tganv2=baselines:tganv2:samples.npy)")
+
+
+def _slurm_arguments(p) -> None:
+    from vidbench.commands._args import int_at_least
+
+    g = p.add_argument_group("Slurm (--launcher slurm; docs/cluster.md)")
+    g.add_argument("--slurm-partition", metavar="NAME", help="sbatch --partition")
+    g.add_argument("--slurm-account", metavar="NAME", help="sbatch --account")
+    g.add_argument("--slurm-time", type=int_at_least(1), default=60, metavar="MIN",
+                   help="time limit of each job in minutes; a training stage "
+                        "checkpoints and requeues itself when it runs out")
+    g.add_argument("--slurm-nodes", type=int_at_least(1), default=1, metavar="N",
+                   help="nodes of each training stage (one torch.distributed group)")
+    g.add_argument("--slurm-gpus-per-task", type=int_at_least(0), default=0, metavar="N",
+                   help="GPUs per task (0: CPU jobs)")
+    g.add_argument("--slurm-tasks-per-node", type=int_at_least(1), default=1, metavar="N",
+                   help="tasks (ranks) per node of a training stage, one per GPU")
+    g.add_argument("--slurm-cpus-per-task", type=int_at_least(1), default=1, metavar="N",
+                   help="CPUs per task")
+    g.add_argument("--slurm-mem-gb", type=float, default=None, metavar="GB",
+                   help="memory per node (sbatch --mem)")
+    g.add_argument("--slurm-setup", action="append", metavar="LINE",
+                   help="shell line run before each job, e.g. 'module load cuda' (repeatable)")
+    g.add_argument("--slurm-additional", action="append", metavar="KEY=VALUE",
+                   help="another #SBATCH option, e.g. qos=high or constraint=a100 (repeatable)")
+    g.add_argument("--wait", action="store_true",
+                   help="wait until every stage is done (or one failed) and print the status")
+
+
+def _register_status(sub) -> None:
+    p = add_command(
+        sub, "status", help="the state of each stage of a Slurm run and its job id",
+        description="Each stage of the experiment (as `vidbench run EXPERIMENT` with the same "
+                    "options plans it) with its state (done, queued, running, requeued, "
+                    "failed with its log's last lines, todo), its Slurm job id and how often "
+                    "it was requeued. Run `vidbench run EXPERIMENT --launcher slurm` again to "
+                    "submit only what is missing or failed.",
+        example="vidbench run status ablation --dataset shapes --preset tiny")
+    p.add_argument("status_experiment", metavar="EXPERIMENT", choices=list(EXPERIMENTS),
+                   help=f"one of {', '.join(EXPERIMENTS)}")
+    _plan_options(p, None)
+    p.add_argument("--json", action="store_true", help="print the status as one JSON object")
+    p.set_defaults(func=status)
+
+
+def _register_one(sub, name: str) -> None:
+    help_text, example = EXPERIMENTS[name]
+    p = add_command(
+        sub, name, help=help_text,
+        description=f"{help_text}. Each row and training seed is a cell: its image generator "
+                    "(trained with the preset's image settings, or --generator), PCA basis and "
+                    "motion generator are trained or reused (folders named by content keys "
+                    "under --work), samples are scored and one line per number is appended to "
+                    "--results. Cells already in the results store are skipped; a metric that "
+                    "cannot run (missing weights) is reported as skipped and tried again next "
+                    "time. --dry-run prints the stage graph; --launcher slurm submits each stage "
+                    "as a Slurm job; under torchrun every rank works on each cell together; "
+                    "--shard i/n runs cells i, i+n, ... of this process.",
+        example=example)
+    _plan_options(p, name)
     p.add_argument("--shard", default="0/1", metavar="i/n",
                    help="run shard i of n (0-based) of the cells")
     p.add_argument("--dry-run", action="store_true",
-                   help="print the cells, configs and keys (JSON); compute nothing")
+                   help="print the stage graph, cells, configs and keys and the data still "
+                        "missing (JSON); compute nothing, no data needed")
+    p.add_argument("--launcher", default="local", choices=["local", "slurm"],
+                   help="local: this machine (or every rank of a torchrun group on each cell); "
+                        "slurm: one job per stage, submitted with submitit")
     p.add_argument("--device", default="cpu", help="torch device")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    _slurm_arguments(p)
     p.set_defaults(func=run, experiment=name)
 
 
@@ -157,3 +283,4 @@ def register(subparsers) -> None:
     sub.required = True
     for name in EXPERIMENTS:
         _register_one(sub, name)
+    _register_status(sub)

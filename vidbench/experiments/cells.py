@@ -117,6 +117,7 @@ def source_fingerprint(spec: str, root: str | None) -> str:
     return open_any_source(spec, root=root).fingerprint
 
 
+
 def metric_counts(metric: MetricSpec, scale: Scale) -> dict[str, Any]:
     """The sample counts a metric runs with at ``scale`` (None: the protocol's)."""
     counts = {"fvd": {"num_fake": scale.num_fake, "num_real": scale.num_real},
@@ -155,10 +156,26 @@ def _motion_config(spec: ExperimentSpec, row: Row, scale: Scale, data_spec: str,
 
 
 def plan_cells(spec: ExperimentSpec, dataset: str, scale: Scale, *, work: str | Path,
-               root: str | None = None, generators: Mapping[str, str] | None = None
-               ) -> list[Cell]:
-    """Every cell of ``spec`` on ``dataset`` at ``scale``, in row-then-seed order."""
+               root: str | None = None, generators: Mapping[str, str] | None = None,
+               missing: list[dict[str, str]] | None = None) -> list[Cell]:
+    """Every cell of ``spec`` on ``dataset`` at ``scale``, in row-then-seed order.
+
+    Data that cannot be opened is an error, unless ``missing`` is a list: then each such
+    source is appended to it (``spec``, ``root``, ``reason``) and stands in the keys as
+    ``"missing"`` (a plan to print, e.g. ``--dry-run`` before the data is on disk; the real
+    keys come once the data is there)."""
     work, given = Path(work), dict(generators or {})
+
+    def fingerprint(source: str, root: str | None) -> str:
+        try:
+            return source_fingerprint(source, root)
+        except VidbenchError as exc:
+            if missing is None:
+                raise
+            if not any(m["spec"] == source for m in missing):
+                missing.append({"spec": source, "root": root, "reason": str(exc)})
+            return "missing"
+
     name = dataset_name(dataset)
     data_spec = scale.data_spec(dataset)
     trains = [r for r in spec.rows if r.kind == "train"]
@@ -171,11 +188,11 @@ def plan_cells(spec: ExperimentSpec, dataset: str, scale: Scale, *, work: str | 
                                 f"FFHQ StyleGAN2) or use a data set with an other-domain entry "
                                 f"at this preset ({', '.join(scale.other_domain)})")
         image_spec = scale.other_domain.get(name, data_spec)
-    data_fp = source_fingerprint(data_spec, root)
+    data_fp = fingerprint(data_spec, root)
     images: dict[str, ImagePlan] = {}
     pcas: dict[str, PCAPlan] = {}
     if trains:
-        image_fp = source_fingerprint(image_spec, root) if any(
+        image_fp = fingerprint(image_spec, root) if any(
             r.image not in given for r in trains) else ""
         for slot in dict.fromkeys(r.image for r in trains):
             plan = _image_plan(slot, scale, image_spec, image_fp, root, work, given)
@@ -194,7 +211,7 @@ def plan_cells(spec: ExperimentSpec, dataset: str, scale: Scale, *, work: str | 
                                               "data": data_fp})
                 motion_dir = work / "motion" / model_key[:KEY_CHARS]
             elif row.kind == "source":
-                model_key = key_of("source", {"fingerprint": source_fingerprint(row.source, None)})
+                model_key = key_of("source", {"fingerprint": fingerprint(row.source, None)})
             else:
                 model_key = key_of("gt", {"data": data_fp})
             cell_id = f"{spec.name}/{name}/{row.key}/seed{seed}"

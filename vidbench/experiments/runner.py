@@ -9,7 +9,13 @@ resumed or reused, then every result line the cell still lacks is computed
 weights) writes no line, is recorded with its reason in the report and in
 ``WORK/cells/<cell key>.json``, and is tried again next time. ``shard=(i, n)`` runs cells
 ``i, i + n, …`` of the planned list, so n cluster jobs cover every cell once and meet in one
-store; ``dry_run`` returns the plan (cells, configs, keys, what is done) and computes nothing.
+store; ``dry_run`` returns the plan (cells, configs, keys, what is done, the stage graph of
+:mod:`vidbench.experiments.stages`, data not yet on disk) and computes nothing.
+
+This is the local launcher: one process (or the ranks of one ``torchrun`` group, which train
+each cell together: rank 0 decides, writes the artefacts' completion files and appends the
+result lines once) runs the cells in order. :mod:`vidbench.experiments.launch` submits the same
+stages to Slurm.
 """
 from __future__ import annotations
 
@@ -17,47 +23,14 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from vidbench.evaluation import records as R
-from vidbench.experiments.cells import Cell, plan_cells, shard_cells
-from vidbench.experiments.scales import Scale, scale_with
-from vidbench.experiments.specs import experiment_spec
+from vidbench.experiments.build import (RESULTS_DIR, build_cell, default_results,  # noqa: F401
+                                        default_work, done_keys, evaluate_and_record,
+                                        write_cell_status)
+from vidbench.experiments.cells import Cell, shard_cells
+from vidbench.experiments.scales import Scale
+from vidbench.utils.errors import VidbenchError
 
-RESULTS_DIR = Path("results")
 REPORT_FORMAT = "vidbench-experiment-run/1"
-
-
-def default_results(experiment: str) -> Path:
-    return RESULTS_DIR / f"{experiment}.jsonl"
-
-
-def default_work() -> Path:
-    from vidbench.utils.paths import home
-
-    return home() / "runs"
-
-
-def done_keys(results: Path) -> tuple[set[str], list[str]]:
-    """``cell_key`` of every line of ``results`` (none when absent) and the unread lines."""
-    if not results.exists():
-        return set(), []
-    records, problems = R.read_results(results)
-    return {r["cell_key"] for r in records if isinstance(r.get("cell_key"), str)}, \
-        [str(p) for p in problems]
-
-
-def write_cell_status(work: Path, cell: Cell, entry: dict[str, Any]) -> Path:
-    """``WORK/cells/<key>.json``: what the last run of a cell did, skipped metrics and their
-    reasons included (they write no result line)."""
-    import json
-
-    from vidbench.experiments.cells import KEY_CHARS
-    from vidbench.utils.fileio import atomic_write_text
-    from vidbench.utils.provenance import provenance
-
-    path = work / "cells" / f"{cell.key[:KEY_CHARS]}.json"
-    atomic_write_text(path, json.dumps({"key": cell.key, **entry, **provenance()}, indent=1,
-                                       default=str) + "\n")
-    return path
 
 
 def _real_cache_key(cell: Cell, protocol: str, scale: Scale, root: str | None) -> str:
@@ -81,8 +54,8 @@ def _real_cache_key(cell: Cell, protocol: str, scale: Scale, root: str | None) -
 
 
 def describe_cell(cell: Cell, done: set[str], shard: int, scale: Scale,
-                  root: str | None) -> dict[str, Any]:
-    """What the dry run prints for one cell."""
+                  root: str | None, device: str = "cpu") -> dict[str, Any]:
+    """What the dry run prints for one cell (configs with the device they will run on)."""
     from vidbench.experiments.artifacts import MOTION_DONE
     from vidbench.train.pca import PCA_META
     from vidbench.train.image_generator import RUN_GENERATOR_JSON
@@ -99,46 +72,18 @@ def describe_cell(cell: Cell, done: set[str], shard: int, scale: Scale,
     if cell.row.kind == "source":
         out["source"] = cell.row.source
     if cell.motion is not None:
-        out["image"] = {**cell.image.describe(), "exists": (cell.image.dir / RUN_GENERATOR_JSON)
+        out["image"] = {**cell.image.describe(), "device": device, "exists": (cell.image.dir / RUN_GENERATOR_JSON)
                         .is_file() if cell.image.file is None else True}
         out["pca"] = {"key": cell.pca.key, "dir": str(cell.pca.dir),
                       "num_samples": cell.pca.num_samples,
                       "exists": (cell.pca.dir / PCA_META).is_file()}
-        out["motion"] = {"dir": str(cell.motion_dir), "config": cell.motion.to_dict(),
+        out["motion"] = {"dir": str(cell.motion_dir),
+                         "config": {**cell.motion.to_dict(), "device": device},
                          "exists": (cell.motion_dir / MOTION_DONE).is_file()}
     fvd = sorted({r.protocol for r in cell.results if r.metric == "fvd"})
     if fvd:
         out["fvd_real_stats_cache_keys"] = {p: _real_cache_key(cell, p, scale, root) for p in fvd}
     return out
-
-
-def _build(cell: Cell, *, device: str, progress: bool, log: Callable[[str], None]
-           ) -> dict[str, Any]:
-    """Image generator, PCA and motion run of a trained cell; what was reused."""
-    from vidbench.train.motion_config import with_overrides
-    from vidbench.experiments.artifacts import ensure_image, ensure_motion, ensure_pca
-
-    generator, image_reused = ensure_image(cell.image, device=device, progress=progress, log=log)
-    pca, pca_reused = ensure_pca(cell.pca, generator, device=device, progress=progress, log=log)
-    cfg = with_overrides(cell.motion, {"generator": str(Path(generator).resolve()),
-                                       "pca": str(Path(pca).resolve()), "device": device})
-    _, motion_reused = ensure_motion(cfg, cell.motion_dir, cell.model_key, progress=progress,
-                                     log=log)
-    return {"image": {"key": cell.image.key, "file": str(generator), "reused": image_reused},
-            "pca": {"key": cell.pca.key, "dir": str(pca), "reused": pca_reused},
-            "motion": {"key": cell.model_key, "dir": str(cell.motion_dir),
-                       "reused": motion_reused}}
-
-
-def _record(cell: Cell, plan, rec: dict[str, Any], scale: Scale, built: dict[str, Any],
-            device: str) -> dict[str, Any]:
-    rec = {k: v for k, v in rec.items() if k != "status"}
-    rec.update({R.KEY_EXPERIMENT: cell.experiment, R.KEY_DATASET: cell.dataset,
-                cell.row_field: plan.row, R.KEY_CELL: plan.cell, "cell_key": plan.key,
-                "train_seed": cell.seed, "preset": scale.name,
-                "experiment_scale": scale.describe(),
-                "model": {"kind": cell.row.kind, "key": cell.model_key, **built}})
-    return R.complete_record(rec, device)
 
 
 def run_experiment(
@@ -170,12 +115,19 @@ def run_experiment(
     image generator, PCA and motion run with their keys, paths and whether each was reused).
     With ``dry_run`` the cells are the plan (:func:`describe_cell`) and nothing is computed
     or written."""
+    from vidbench.experiments.stages import plan_experiment, plan_stages
+    from vidbench.utils.distributed import dist_info
+
     t0 = time.time()
-    spec = experiment_spec(name, dataset, rows=rows, seeds=seeds, methods=methods)
-    scale = scale_with(preset, settings)
-    work = Path(work_dir) if work_dir is not None else default_work()
-    store = Path(results) if results is not None else default_results(spec.name)
-    cells = plan_cells(spec, dataset, scale, work=work, root=root, generators=generators)
+    exp = plan_experiment(name, dataset, preset=preset, settings=settings, root=root,
+                          work_dir=work_dir, results=results, rows=rows, seeds=seeds,
+                          methods=methods, generators=generators, allow_missing_data=dry_run)
+    spec, scale, work, store, cells = exp.spec, exp.scale, exp.work, exp.store, exp.cells
+    rank, world = dist_info()
+    if world > 1 and shard != (0, 1):
+        raise VidbenchError(f"--shard {shard[0]}/{shard[1]} under torchrun: the {world} ranks "
+                            "train each cell together; drop --shard (or run shards as "
+                            "separate jobs without torchrun)")
     mine = shard_cells(cells, shard)
     done, problems = done_keys(store)
     report: dict[str, Any] = {
@@ -183,42 +135,30 @@ def run_experiment(
         "table": spec.table, "dataset": dataset, "preset": scale.name,
         "settings": dict(settings or {}), "results": str(store), "work": str(work),
         "shard": f"{shard[0]}/{shard[1]}", "num_cells": len(cells), "num_in_shard": len(mine),
-        "problems": problems, "dry_run": dry_run}
+        "problems": problems, "dry_run": dry_run, "device": device, "world_size": world}
     if dry_run:
         report["scale"] = scale.describe()
-        report["cells"] = [describe_cell(c, done, cells.index(c) % shard[1], scale, root)
-                           for c in mine]
+        report["missing_data"] = exp.missing
+        report["stages"] = [s.describe() for s in plan_stages(exp, done)]
+        report["cells"] = [describe_cell(c, done, cells.index(c) % shard[1], scale, root,
+                                         device) for c in mine]
         return report
+    log(f"{spec.name} on {dataset}: {len(mine)} cell(s), rank {rank} of world size {world}, "
+        f"device {device}")
     report["cells"], appended = [], 0
     for cell in mine:
-        todo = [r for r in cell.results if r.key not in done]
-        entry: dict[str, Any] = {"cell": cell.id, "key": cell.key, "metrics": []}
-        report["cells"].append(entry)
-        if not todo:
-            entry["status"] = "done before"
+        if all(r.key in done for r in cell.results):
+            report["cells"].append({"cell": cell.id, "key": cell.key, "metrics": [],
+                                    "status": "done before"})
             log(f"{cell.id}: done before, skipped")
             continue
-        log(f"{cell.id}: {len(todo)} result(s) to compute")
-        built = _build(cell, device=device, progress=progress, log=log) \
+        log(f"{cell.id}: {sum(r.key not in done for r in cell.results)} result(s) to compute")
+        built = build_cell(cell, device=device, progress=progress, log=log) \
             if cell.row.kind == "train" else {}
-        from vidbench.experiments.scoring import evaluate_cell
-
-        for plan, rec in evaluate_cell(cell, todo, scale, work=work, root=root, device=device,
-                                       progress=progress):
-            item = {"cell": plan.cell, "metric": plan.metric, "protocol": plan.protocol}
-            if rec.get("status") == "skipped":
-                entry["metrics"].append({**item, "status": "skipped", "reason": rec["reason"]})
-                log(f"  {plan.metric} [{plan.protocol}] skipped: {rec['reason']}")
-                continue
-            R.append_result(store, _record(cell, plan, rec, scale, built, device))
-            appended += 1
-            done.add(plan.key)
-            entry["metrics"].append({**item, "status": "ok", "value": rec["value"],
-                                     "overrides": rec.get("overrides") or {}})
-            log(f"  {plan.metric} [{plan.protocol}] = {rec['value']:.6g}")
-        entry["status"] = "done" if all(r.key in done for r in cell.results) else "incomplete"
-        entry["built"] = built
-        write_cell_status(work, cell, entry)
+        entry, n = evaluate_and_record(exp, cell, done, built, device=device, progress=progress,
+                                       log=log)
+        report["cells"].append(entry)
+        appended += n
     report["appended"] = appended
     report["seconds"] = round(time.time() - t0, 3)
     return report

@@ -17,6 +17,7 @@ import json
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -29,7 +30,7 @@ from vidbench.models.stylegan2_losses import (d_logistic_loss, ema_beta, ema_upd
 from vidbench.utils import distributed as ddp
 from vidbench.data.convert import to_uint8
 from vidbench.data.writers import write_grid
-from vidbench.utils.errors import BadInputError, VidbenchError
+from vidbench.utils.errors import BadInputError, TrainingInterrupted, VidbenchError
 from vidbench.utils.fileio import atomic_torch_save, atomic_write_text
 from vidbench.utils.hashing import sha256_file
 from vidbench.train.image_generator import RUN_GENERATOR, RUN_GENERATOR_JSON, read_run_generator
@@ -195,12 +196,15 @@ def _log_line(step: int, batch: int, beta: float, window: list[dict], device="cp
 
 
 def train_image(config: ImageTrainConfig, out_dir: str | Path, resume: bool = False,
-                progress: bool = True, device: str = "cpu") -> Path:
+                progress: bool = True, device: str = "cpu",
+                stop: Callable[[], bool] | None = None) -> Path:
     """Train (or, with ``resume``, continue) a run in ``out_dir``; return ``generator.pt``.
 
     Resuming needs ``out_dir/checkpoint.pt`` and the same config (only ``steps`` may grow);
     it continues from the checkpointed step and gives the same weights as an uninterrupted run.
-    Without ``resume`` a directory that already holds a run is an error.
+    Without ``resume`` a directory that already holds a run is an error. ``stop`` is asked
+    after every step (rank 0's answer counts): True writes the checkpoint now and raises
+    :class:`~vidbench.utils.errors.TrainingInterrupted` (a preempted job).
     """
     c, run = config, Path(out_dir)
     rank, world = ddp.dist_info()
@@ -282,6 +286,11 @@ def train_image(config: ImageTrainConfig, out_dir: str | Path, resume: bool = Fa
             _save_checkpoint(ckpt_path, c, step, g, d, g_ema, g_optim, d_optim, rng)
             if main:
                 _write_samples(g_ema, sample_z, run / "samples" / f"step_{step:06d}.png", rows)
+        elif ddp.stop_requested(stop):
+            _save_checkpoint(ckpt_path, c, step, g, d, g_ema, g_optim, d_optim, rng)
+            bar.close()
+            ddp.barrier()
+            raise TrainingInterrupted(run, step)
     bar.close()
     path = _export(run, c, g_ema, step, data_desc) if main else run / RUN_GENERATOR
     ddp.barrier()

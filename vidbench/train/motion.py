@@ -23,7 +23,7 @@ import json
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -40,7 +40,7 @@ from vidbench.train.checkpoint import (EXPORT_STEM, LATEST, export_motion_genera
                                        state_sha256)
 from vidbench.train.motion_config import (MotionTrainConfig, config_diff, load_config,
                                           uses_biggan_image_disc)
-from vidbench.utils.errors import VidbenchError
+from vidbench.utils.errors import TrainingInterrupted, VidbenchError
 from vidbench.utils.fileio import atomic_write_text
 from vidbench.train.image_generator import load_image_generator
 from vidbench.train.pca import load_pca
@@ -119,7 +119,8 @@ def _check_resume(cfg: MotionTrainConfig, run_dir: Path) -> dict[str, Any]:
 
 
 def train_motion(cfg: MotionTrainConfig, run_dir: str | Path, *, resume: bool = False,
-                 progress: bool = True) -> dict[str, Any]:
+                 progress: bool = True, stop: Callable[[], bool] | None = None
+                 ) -> dict[str, Any]:
     """Train G_M as ``cfg`` says; write logs, checkpoints and exports to ``run_dir``.
 
     Keyword arguments::
@@ -127,6 +128,8 @@ def train_motion(cfg: MotionTrainConfig, run_dir: str | Path, *, resume: bool = 
         resume     continue from run_dir/checkpoint-latest.pt (config must match, see
                    RESUMABLE_KEYS); the resume is recorded in log.jsonl and resume.json
         progress   show a tqdm bar (rank 0)
+        stop       asked after every step (rank 0's answer counts); True writes the
+                   checkpoint now and raises TrainingInterrupted (a preempted job)
 
     Returns a summary: final step, paths of the checkpoint and export, last losses.
     """
@@ -313,6 +316,11 @@ def train_motion(cfg: MotionTrainConfig, run_dir: str | Path, *, resume: bool = 
                     bar.set_postfix(g=f"{logged.get('g/total', 0):.3f}")
             if step % cfg.checkpoint_every == 0 or step == total_steps:
                 save(step)
+            elif ddp.stop_requested(stop):
+                save(step)
+                bar.close()
+                ddp.barrier()
+                raise TrainingInterrupted(run_dir, step)
     bar.close()
     ddp.barrier()
     return {"step": step, "run_dir": str(run_dir), "checkpoint": str(latest),

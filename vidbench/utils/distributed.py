@@ -27,7 +27,7 @@ from torch import nn
 from vidbench.utils.errors import VidbenchError
 from vidbench.utils.fileio import torch_bytes
 
-__all__ = ["dist_info", "shard_bounds", "broadcast_decision", "tf32_disabled", "is_main", "distributed_from_env",
+__all__ = ["dist_info", "shard_bounds", "broadcast_decision", "stop_requested", "tf32_disabled", "is_main", "distributed_from_env",
            "broadcast_module", "sync_buffers", "allreduce_grads", "all_gather_rows",
            "gather_objects", "all_mean", "barrier", "run_ranks"]
 
@@ -53,6 +53,13 @@ def broadcast_decision(value: Any) -> Any:
     box = [value]
     torch.distributed.broadcast_object_list(box, src=0)
     return box[0]
+
+
+def stop_requested(stop: Callable[[], bool] | None) -> bool:
+    """Whether to stop now: rank 0's answer of ``stop()`` on every rank (False without one)."""
+    if stop is None:
+        return False
+    return bool(broadcast_decision(bool(stop()) if is_main() else None))
 
 
 @contextlib.contextmanager

@@ -34,3 +34,14 @@ class DiskFullError(VidbenchError):
         super().__init__(f"disk full while writing {self.path}"
                          + (f" ({detail})" if detail else "")
                          + "; the previous version of the file, if any, is unchanged")
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped on request (a preemption signal) after writing its checkpoint at
+    ``step``; resuming the run continues exactly from there."""
+
+    def __init__(self, run_dir: str | os.PathLike, step: int):
+        self.run_dir = str(run_dir)
+        self.step = step
+        super().__init__(f"{self.run_dir}: training interrupted at step {step}; its checkpoint "
+                         "is written, resume to continue")

@@ -1,0 +1,280 @@
+"""`vidbench run` as a stage graph: the dry run without data, two torchrun ranks on each cell,
+Slurm through submitit on a one-node cluster (``afterok`` jobs, the same table as the local
+launcher), `run status`, and a preempted training stage that requeues and resumes bit-identical."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from vidbench.cli import main
+from vidbench.evaluation import records as R
+from vidbench.experiments.stages import plan_experiment, plan_stages, run_stage
+from vidbench.utils.errors import TrainingInterrupted
+from _slurm import OneNodeSlurm, slurm_missing
+from _weights import needs_i3d, one_thread  # noqa: F401
+
+# One cell (the no-eqn2 row) at the smallest size that still trains, samples and scores.
+TINY = {"image.steps": 2, "image.checkpoint_every": 2, "motion.steps": 1, "num_fake": 4,
+        "num_real": 4, "is_samples": 4, "is_runs": 1, "pca_samples": 200}
+SET = [arg for k, v in TINY.items() for arg in ("--set", f"{k}={v}")]
+ROW = ["--rows", "no-eqn2"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _plan(work: Path, store: Path, **settings) -> dict:
+    return {"name": "ablation", "dataset": "shapes", "preset": "tiny",
+            "settings": {**TINY, **settings}, "root": None, "work_dir": str(work),
+            "results": str(store), "rows": ("no-eqn2",), "seeds": None, "methods": {},
+            "generators": {}}
+
+
+# --- the stage graph --------------------------------------------------------------------------
+
+def test_stage_graph_trains_each_image_slot_once(tmp_path, vidbench_home):
+    exp = plan_experiment("ablation", "shapes", settings=TINY, work_dir=tmp_path / "w",
+                          results=tmp_path / "r.jsonl")
+    stages = {s.id: s for s in plan_stages(exp)}
+    assert [s for s in stages if s.startswith("image/")] == ["image/high", "image/low"]
+    assert len(stages["image/high"].cells) == 4 and len(stages["image/low"].cells) == 1
+    assert stages["pca/high"].needs == ("image/high",)
+    assert stages["motion/full-128/seed0"].needs == ("pca/low",)
+    assert stages["eval/full-128/seed0"].needs == ("motion/full-128/seed0",)
+    assert len(stages["table"].needs) == 5 and not any(s.done for s in stages.values())
+    with pytest.raises(Exception, match="needs pca/high first"):
+        run_stage(exp, "motion/no-eqn2/seed0")
+    assert not (tmp_path / "w").exists()
+
+
+def test_dry_run_of_the_paper_scale_needs_no_data(tmp_path, capsys, monkeypatch, vidbench_home):
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "ablation", "--dataset", "ucf101", "--preset", "paper", "--dry-run",
+                 "--device", "cuda"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["device"] == "cuda" and report["preset"] == "paper"
+    assert report["cells"][0]["motion"]["config"]["device"] == "cuda"
+    assert report["missing_data"][0]["spec"] == "ucf101"
+    assert "--root" in report["missing_data"][0]["reason"]
+    ids = [s["id"] for s in report["stages"]]
+    assert ids[:3] == ["image/high", "pca/high", "motion/no-eqn2/seed0"] and ids[-1] == "table"
+    assert "image/low" in ids and not any(s["done"] for s in report["stages"])
+    assert report["cells"][0]["image"]["config"]["size"] == 256
+    assert [p.name for p in tmp_path.iterdir()] == ["vidbench_home"]   # nothing written
+    assert [p.name for p in vidbench_home.iterdir()] == ["weights"]
+
+
+@pytest.mark.slow
+def test_stop_request_checkpoints_and_resumes_bit_identical(tmp_path, vidbench_home):
+    """The hook a preempted job uses, in one process: stop after step 3 of 6, resume, same
+    weights as an uninterrupted run."""
+    a = plan_experiment(**_plan(tmp_path / "a", tmp_path / "a.jsonl", **{"motion.steps": 6}))
+    for stage in ("image/high", "pca/high"):
+        run_stage(a, stage, log=lambda m: None)
+    b_work = tmp_path / "b"
+    shutil.copytree(tmp_path / "a", b_work)
+    b = plan_experiment(**_plan(b_work, tmp_path / "b.jsonl", **{"motion.steps": 6}))
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) == 3
+
+    with pytest.raises(TrainingInterrupted, match="step 3"):
+        run_stage(a, "motion/no-eqn2/seed0", stop=stop, log=lambda m: None)
+    run_stage(a, "motion/no-eqn2/seed0", log=lambda m: None)
+    run_stage(b, "motion/no-eqn2/seed0", log=lambda m: None)
+    done_a = json.loads((a.cells[0].motion_dir / "complete.json").read_text())
+    done_b = json.loads((b.cells[0].motion_dir / "complete.json").read_text())
+    assert done_a["step"] == done_b["step"] == 6
+    assert done_a["motion_sha256"] == done_b["motion_sha256"]
+    resumes = json.loads((a.cells[0].motion_dir / "resume.json").read_text())["resumes"]
+    assert [r["from_step"] for r in resumes] == [3]
+
+
+def test_status_before_submitting_and_the_shared_storage_check(tmp_path, vidbench_home,
+                                                               capsys):
+    from vidbench.experiments.launch import StageJob, experiment_status
+    from vidbench.utils.errors import VidbenchError
+
+    plan = _plan(tmp_path / "w", tmp_path / "r" / "ablation.jsonl")
+    status = experiment_status(plan)
+    assert [(s["stage"], s["state"], s["job_id"]) for s in status["stages"]] == [
+        ("image/high", "todo", None), ("pca/high", "todo", None),
+        ("motion/no-eqn2/seed0", "todo", None), ("eval/no-eqn2/seed0", "todo", None),
+        ("table", "todo", None)]
+    assert main(["run", "status", "ablation", "--rows", "no-eqn2", *SET, "--work",
+                 str(tmp_path / "w"), "--results", str(tmp_path / "r" / "ablation.jsonl")]) == 0
+    assert "motion/no-eqn2/seed0  todo" in capsys.readouterr().out
+    # a job on a node that does not see the submitter's folders fails naming them
+    job = StageJob(plan, "image/high", "cpu", "no-such-token", str(tmp_path / "elsewhere"))
+    with pytest.raises(VidbenchError, match=r"does not see the work folder .*\$VIDBENCH_HOME"):
+        job()
+    capsys.readouterr()
+    assert main(["run", "ablation", "--launcher", "slurm", "--shard", "0/2"]) == 2
+    assert "drop --shard" in capsys.readouterr().err
+
+
+# --- several ranks on one machine -------------------------------------------------------------
+
+@pytest.mark.slow
+@needs_i3d
+def test_torchrun_trains_each_cell_once_with_two_ranks(tmp_path, vidbench_home):
+    work, store = tmp_path / "work", tmp_path / "results" / "ablation.jsonl"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+           "2", "-m", "vidbench", "run", "ablation", "--dataset", "shapes", *ROW, *SET,
+           "--work", str(work), "--results", str(store), "--no-progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "rank 0 of world size 2" in done.stdout
+    assert done.stdout.count("train motion generator") == 1          # rank 0 logs, once
+    assert "world size 2" in done.stdout
+    records, problems = R.read_results(store)
+    assert problems == [] and len(records) == 1                     # FVD, written once
+    motion = next((work / "motion").iterdir())
+    assert json.loads((motion / "run.json").read_text())["world_size"] == 2
+    assert json.loads((motion / "complete.json").read_text())["world_size"] == 2
+    image = next(p for p in (work / "image").iterdir() if p.is_dir())
+    assert json.loads((image / "config.json").read_text())["world_size"] == 2
+
+
+# --- Slurm ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    """A one-node Slurm (munged, slurmctld, slurmd) for this module's tests."""
+    why = slurm_missing()
+    if why:
+        pytest.skip(why)
+    cluster = OneNodeSlurm(tmp_path_factory.mktemp("slurm")).start()
+    old = os.environ.get("SLURM_CONF")
+    os.environ["SLURM_CONF"] = cluster.env["SLURM_CONF"]
+    yield cluster
+    cluster.stop()
+    if old is None:
+        os.environ.pop("SLURM_CONF", None)
+    else:
+        os.environ["SLURM_CONF"] = old
+
+
+def _table(store: Path, capsys) -> str:
+    capsys.readouterr()
+    assert main(["table", "ablation", "--results", str(store.parent), "--no-save"]) == 0
+    return capsys.readouterr().out
+
+
+def _wait(predicate, timeout: float, what: str) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+@needs_i3d
+def test_slurm_run_matches_the_local_run(slurm, tmp_path, vidbench_home, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    s_work, s_store = tmp_path / "slurm-work", tmp_path / "slurm" / "ablation.jsonl"
+    args = ["run", "ablation", "--dataset", "shapes", *ROW, *SET, "--no-progress"]
+    assert main([*args, "--work", str(s_work), "--results", str(s_store), "--launcher",
+                 "slurm", "--wait"]) == 0
+    out = capsys.readouterr().out
+    jobs = json.loads(next((s_work / "slurm").glob("*/jobs.json")).read_text())
+    for stage, entry in jobs.items():                              # --wait prints the status
+        assert re.search(rf"^  {re.escape(stage)} +done +job {entry['job_id']}$", out, re.M), out
+    assert list(jobs) == ["image/high", "pca/high", "motion/no-eqn2/seed0", "eval/no-eqn2/seed0",
+                          "table"]
+    assert jobs["image/high"]["after"] == []
+    for stage, need in (("pca/high", "image/high"), ("motion/no-eqn2/seed0", "pca/high"),
+                        ("eval/no-eqn2/seed0", "motion/no-eqn2/seed0"),
+                        ("table", "eval/no-eqn2/seed0")):
+        assert jobs[stage]["after"] == [jobs[need]["job_id"]]       # afterok on the job
+    script = next((s_work / "slurm").glob("*/logs/*_submission.sh")).read_text()
+    assert "#SBATCH --requeue" in script and "#SBATCH --open-mode=append" in script
+    assert main(["run", "status", "ablation", "--dataset", "shapes", *ROW, *SET, "--work",
+                 str(s_work), "--results", str(s_store), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert [(s["stage"], s["state"]) for s in status["stages"]] == [
+        (s, "done") for s in jobs]
+    assert all(s["job_id"] == jobs[s["stage"]]["job_id"] for s in status["stages"])
+    # submitting again submits nothing: every stage is done
+    assert main([*args, "--work", str(s_work), "--results", str(s_store), "--launcher",
+                 "slurm", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["submitted"] == []
+
+    l_work, l_store = tmp_path / "local-work", tmp_path / "local" / "ablation.jsonl"
+    assert main([*args, "--work", str(l_work), "--results", str(l_store)]) == 0
+    slurm_table, local_table = _table(s_store, capsys), _table(l_store, capsys)
+    row = [line for line in slurm_table.splitlines() if line.startswith("w/o Eqn. 2")]
+    assert row and any(ch.isdigit() for ch in row[0])
+    assert slurm_table == local_table
+    s_rec, l_rec = R.read_results(s_store)[0], R.read_results(l_store)[0]
+    assert [r["value"] for r in s_rec] == [r["value"] for r in l_rec]
+
+
+@pytest.mark.slow
+def test_preempted_training_job_requeues_and_resumes_bit_identical(slurm, tmp_path,
+                                                                  vidbench_home):
+    steps = 12
+    a = _plan(tmp_path / "a", tmp_path / "a" / "r.jsonl", **{"motion.steps": steps,
+                                                              "motion.log_every": 1})
+    exp = plan_experiment(**a)
+    for stage in ("image/high", "pca/high"):
+        run_stage(exp, stage, log=lambda m: None)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    b = plan_experiment(**_plan(tmp_path / "b", tmp_path / "b" / "r.jsonl",
+                                **{"motion.steps": steps, "motion.log_every": 1}))
+    from vidbench.experiments.launch import SlurmOptions, experiment_status, submit_slurm
+
+    report = submit_slurm(a, SlurmOptions(time_min=30), log=lambda m: None)
+    by_stage = {s["stage"]: s["job_id"] for s in report["submitted"]}
+    job = by_stage["motion/no-eqn2/seed0"]
+    run_dir = exp.cells[0].motion_dir
+    log = run_dir / "log.jsonl"
+
+    def steps_logged() -> int:
+        if not log.is_file():
+            return 0
+        return sum('"step"' in line and '"event"' not in line
+                   for line in log.read_text().splitlines())
+
+    _wait(lambda: steps_logged() >= 3, 300, "motion training to start")
+    subprocess.run(["scancel", "--signal=USR1", job], check=True, env=slurm.env)
+    from vidbench.experiments.launch import job_state
+
+    _wait(lambda: (job_state(job)["restarts"] or 0) >= 1, 120, "the job to be requeued")
+    # Slurm holds a requeued job for two minutes; the test cluster releases it at once
+    subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], env=slurm.env)
+    _wait(lambda: (run_dir / "complete.json").is_file(), 600, "the requeued job to finish")
+    for stage in ("eval/no-eqn2/seed0", "table"):                  # not needed here
+        subprocess.run(["scancel", by_stage[stage]], env=slurm.env)
+    resumes = json.loads((run_dir / "resume.json").read_text())["resumes"]
+    assert len(resumes) == 1 and 3 <= resumes[0]["from_step"] < steps
+    status = {s["stage"]: s for s in experiment_status(a)["stages"]}
+    assert status["motion/no-eqn2/seed0"]["state"] == "done"
+    assert status["motion/no-eqn2/seed0"]["requeues"] >= 1
+    stdout = Path(json.loads(next((tmp_path / "a" / "slurm").glob("*/jobs.json")).read_text())[
+        "motion/no-eqn2/seed0"]["stdout"]).read_text()            # both attempts (appended)
+    assert "training interrupted at step" in stdout and f"Requeued job {job}" in stdout
+
+    run_stage(b, "motion/no-eqn2/seed0", log=lambda m: None)       # uninterrupted
+    done_a = json.loads((run_dir / "complete.json").read_text())
+    done_b = json.loads((b.cells[0].motion_dir / "complete.json").read_text())
+    assert done_a["step"] == done_b["step"] == steps
+    assert done_a["motion_sha256"] == done_b["motion_sha256"]
+    wa = torch.load(run_dir / "modelR_latest.pth", weights_only=True)
+    wb = torch.load(b.cells[0].motion_dir / "modelR_latest.pth", weights_only=True)
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa
+                                          if isinstance(wa[k], torch.Tensor))
