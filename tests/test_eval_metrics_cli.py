@@ -319,6 +319,23 @@ def test_eval_all_table_one_pass_per_extractor_and_side(home, capsys):
     assert all(line.rstrip().endswith("ok") for line in rows.values())
     assert "(real " in rows[("acd", "mocogan-hd-all")] and "1x2" in rows[("isv", "tganv2")]
     assert lines[-1].startswith("(3 ran, 0 skipped; 3 feature pass(es)")
+    # every value of the shared pass equals the single-metric command's
+    code, rec, _ = run_json(capsys, *argv[:-1])
+    assert code == 0 and rec["num_ok"] == 3
+    got = {(r["metric"], r["protocol"]): r for r in rec["results"]}
+    code, single_is, _ = run_json(capsys, "eval", "is", "--fake", shapes(n=3), "--protocol",
+                                  "tganv2", "--num-samples", "2", "--num-runs", "1")
+    assert code == 0 and got[("isv", "tganv2")]["value"] == pytest.approx(single_is["value"],
+                                                                          rel=1e-9)
+    assert abs(single_is["value"] - 1) > 1e-6
+    for proto in ("mocogan-hd-all", "mocogan-hd-consecutive"):
+        code, single, _ = run_json(capsys, "eval", "acd", "--fake", shapes(n=3), "--real",
+                                   shapes(n=3, seed=9), "--protocol", proto,
+                                   "--num-videos", "2")
+        assert code == 0 and single["value"] > 0
+        assert got[("acd", proto)]["value"] == pytest.approx(single["value"], rel=1e-6)
+        assert got[("acd", proto)]["real"]["value"] == pytest.approx(single["real"]["value"],
+                                                              rel=1e-6)
     os.unlink(home / "weights" / C3D_FILE)  # nothing left to run: exit 2
     assert main(["eval", "all", "--fake", shapes(n=3), "--metrics", "is", "--num-samples", "2",
                  "--num-runs", "1", "--no-progress"]) == 2
