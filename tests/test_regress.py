@@ -113,6 +113,14 @@ def test_compare_fails_on_a_changed_input_fingerprint(tmp_path, capsys):
     (row,) = regress.compare(other, reference)
     assert row["status"] == "input-changed" and row["changed_inputs"] == ["real"]
     assert "INPUT-CHANGED" in regress.format_rows([row])
+    # the training item's samples are its output: only its real clips are an input
+    train_ref = {"items": {"fvd/i3d/tiny-training": {
+        "value": 100.0, "details": {"fake": "a" * 64, "real": "b" * 64}}}}
+    retrained = {"fvd/i3d/tiny-training": {"value": 100.0,
+                                           "details": {"fake": "d" * 64, "real": "b" * 64}}}
+    assert [r["status"] for r in regress.compare(retrained, train_ref)] == ["ok"]
+    retrained["fvd/i3d/tiny-training"]["details"]["real"] = "e" * 64
+    assert [r["status"] for r in regress.compare(retrained, train_ref)] == ["input-changed"]
     # end to end: the same value from other clips fails `vidbench regress`, naming the item
     doc = json.loads(REFERENCE.read_text())
     doc["items"]["psnr/wang/carphone"]["details"]["fake"] = "0" * 64

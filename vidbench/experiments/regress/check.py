@@ -106,13 +106,11 @@ def read_reference(path: str | Path) -> dict[str, Any]:
     return data
 
 
-FINGERPRINT_KEYS = ("fake", "real")  # the inputs' fingerprints an item records in its details
-
-
-def changed_inputs(ref_details: dict[str, Any], got_details: dict[str, Any]) -> list[str]:
-    """The fingerprint keys recorded by the reference whose value changed (or went missing)."""
-    return [k for k in FINGERPRINT_KEYS
-            if k in ref_details and got_details.get(k) != ref_details[k]]
+def changed_inputs(ref_details: dict[str, Any], got_details: dict[str, Any],
+                   keys: tuple[str, ...] = ("fake", "real")) -> list[str]:
+    """The input fingerprints (``keys`` of the details) recorded by the reference whose value
+    changed or went missing."""
+    return [k for k in keys if k in ref_details and got_details.get(k) != ref_details[k]]
 
 
 def compare(values: dict[str, dict[str, Any]], reference: dict[str, Any],
@@ -132,7 +130,8 @@ def compare(values: dict[str, dict[str, Any]], reference: dict[str, Any],
         diff = got["value"] - ref["value"]
         tol = ref.get("atol", item.atol) + ref.get("rtol", item.rtol) * abs(ref["value"])
         ok = math.isfinite(got["value"]) and abs(diff) <= tol
-        changed = changed_inputs(ref.get("details") or {}, got.get("details") or {})
+        changed = changed_inputs(ref.get("details") or {}, got.get("details") or {},
+                                 item.inputs)
         status = "input-changed" if changed else ("ok" if ok else "drift")
         row = {"item": name, "reference": ref["value"], "value": got["value"],
                "diff": diff, "tolerance": tol, "status": status}

@@ -44,6 +44,9 @@ class PanelItem:
     compute: Callable[["PanelItem", PanelRun], Computed]
     needs: tuple[str, ...] = ()           # stand-in weight files (standin_weights.WRITERS)
     tolerance_from: str = ""              # the measurement behind rtol/atol
+    # details keys holding fingerprints of the item's inputs (compared with the reference's);
+    # samples a training run produced are an output, not an input
+    inputs: tuple[str, ...] = ("fake", "real")
 
 
 def panel_item(name: str) -> PanelItem:
@@ -176,5 +179,6 @@ PANEL: tuple[PanelItem, ...] = (
               "as psnr/wang/carphone", psnr_ssim_shifted),
     PanelItem("fvd/i3d/tiny-training", "fvd", "tf-reference", 2e-3, 1e-2,
               "2 steps of tiny motion training over a stand-in StyleGAN2 (seed 14, PCA of 1000 "
-              "w); 6 samples vs 6 shapes clips, real I3D", fvd_tiny_training),
+              "w); 6 samples vs 6 shapes clips, real I3D", fvd_tiny_training,
+              inputs=("real",)),
 )
