@@ -8,8 +8,12 @@ preprocessing), the protocol's statistics fields, the sample count, the draw see
 matters and :data:`CACHE_FORMAT`. Unlike ``stylegan2-ada-pytorch`` (a key from a path and a
 ``repr``), a renamed folder hits and a changed resize misses.
 
-An entry is ``<cache_dir>/stats/<key>.npz`` (float64 sums, count, the key JSON) plus a
-sidecar ``<key>.json`` for people. Files are written to a temporary name and renamed
+An entry is ``<cache_dir>/stats/<key>.npz`` (float64 sums, count, the key JSON and
+``arrays_sha256``, a digest of every other array) plus a sidecar ``<key>.json`` for people.
+The digest is checked on every read: an entry that cannot be read, has no digest or whose
+arrays do not hash to it is a :class:`DamagedEntryError`; the cache warns
+(:class:`DamagedEntryWarning`, naming the file) and computes the entry again, and an imported
+file is refused. Files are written to a temporary name and renamed
 (``os.replace``); computing an entry holds ``<key>.lock`` (``fcntl.flock``) so two
 processes asking for the same key compute it once and leave one valid entry. The same file
 layout, plus ``mu`` and ``sigma``, is the export format shared with ``vidbench ref``.
@@ -23,6 +27,9 @@ import io
 import json
 import os
 import re
+import warnings
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -35,6 +42,30 @@ from vidbench.utils.fileio import atomic_path, atomic_write_text
 
 CACHE_FORMAT = 1  # bump when the key layout or the entry layout changes
 KEY_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+DIGEST_FIELD = "arrays_sha256"
+
+
+class DamagedEntryError(BadInputError):
+    """A statistics file that cannot be read or whose arrays do not match their digest."""
+
+
+class DamagedEntryWarning(UserWarning):
+    """A damaged cache entry was set aside and is being computed again."""
+
+
+def arrays_digest(arrays: dict[str, Any]) -> str:
+    """SHA-256 over every array but the digest itself: name, dtype, shape and bytes, in name
+    order, so any changed value, shape or type changes it."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        if name == DIGEST_FIELD:
+            continue
+        a = np.ascontiguousarray(np.asarray(arrays[name]))
+        h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
+        h.update(a.tobytes() if a.dtype.kind != "U" else str(a).encode("utf-8"))
+    return h.hexdigest()
 
 
 def canonical_json(obj: Any) -> str:
@@ -70,6 +101,7 @@ def write_stats_file(path: str | os.PathLike, stats: FeatureStats, key_obj: dict
     if ddof is not None:
         arrays["mu"], arrays["sigma"] = stats.mean(), stats.cov(ddof)
         arrays["sigma_ddof"] = np.array(ddof)
+    arrays[DIGEST_FIELD] = np.array(arrays_digest(arrays))
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     with atomic_path(path) as tmp:
@@ -77,14 +109,24 @@ def write_stats_file(path: str | os.PathLike, stats: FeatureStats, key_obj: dict
 
 
 def read_stats_file(path: str | os.PathLike) -> tuple[str, dict[str, Any], FeatureStats]:
-    """``(key, key object, statistics)`` of a cache entry or an exported file, verified."""
+    """``(key, key object, statistics)`` of a cache entry or an exported file, verified: a file
+    that cannot be read, has no digest or whose arrays do not match it raises
+    :class:`DamagedEntryError`."""
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = dict(data)
-    except (OSError, ValueError, EOFError) as exc:
-        raise BadInputError(path, f"cannot read statistics: {exc}") from None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DamagedEntryError(path, f"damaged: cannot read its arrays ({exc}); nothing in it "
+                                      "was used") from None
     if "key_json" not in arrays:
         raise BadInputError(path, "not a vidbench statistics file (no key_json)")
+    if DIGEST_FIELD not in arrays:
+        raise DamagedEntryError(path, "has no digest of its arrays (written by an older "
+                                      "vidbench, or rewritten by hand), so its values cannot "
+                                      "be trusted; nothing in it was used")
+    if str(arrays[DIGEST_FIELD]) != arrays_digest(arrays):
+        raise DamagedEntryError(path, "damaged or altered: its arrays do not match the digest "
+                                      "written with them; nothing in it was used")
     key_json = str(arrays["key_json"])
     try:
         key_obj = json.loads(key_json)
@@ -93,8 +135,8 @@ def read_stats_file(path: str | os.PathLike) -> tuple[str, dict[str, Any], Featu
     key = hashlib.sha256(canonical_json(key_obj).encode()).hexdigest()
     stats = FeatureStats.from_arrays(arrays, where=str(path))
     if key_obj.get("num_items") not in (None, stats.num_items):
-        raise BadInputError(path, f"key says {key_obj['num_items']} items, statistics hold "
-                                  f"{stats.num_items}")
+        raise DamagedEntryError(path, f"key says {key_obj['num_items']} items, statistics hold "
+                                      f"{stats.num_items}")
     return key, key_obj, stats
 
 
@@ -106,7 +148,7 @@ def is_stats_file(path: str | os.PathLike) -> bool:
     try:
         with np.load(p, allow_pickle=False) as data:
             return "key_json" in data.files
-    except (OSError, ValueError, EOFError):
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
         return False
 
 
@@ -118,6 +160,11 @@ def check_key_matches(path: str | os.PathLike, key_obj: dict[str, Any],
     if diffs:
         raise BadInputError(path, "statistics were made under a different key:\n  "
                                   + "\n  ".join(diffs))
+
+
+def _short(reason: str) -> str:
+    """A read error's reason as it reads after "statistics X are"."""
+    return reason if reason.startswith("damaged") else f"damaged ({reason})"
 
 
 @contextlib.contextmanager
@@ -163,6 +210,35 @@ class StatsCache:
             check_key_matches(path, found_obj, key_obj)
         return stats
 
+    def _load_or_set_aside(self, key: str, key_obj: dict[str, Any]) -> FeatureStats | None:
+        """:meth:`load`, except that a damaged entry is reported (a
+        :class:`DamagedEntryWarning` naming it) and treated as missing, so it is computed again
+        and overwritten; it is never used."""
+        try:
+            return self.load(key, key_obj)
+        except DamagedEntryError as exc:
+            warnings.warn(f"reference statistics {exc.path} are {_short(exc.reason)}; "
+                          "computing them again", DamagedEntryWarning, stacklevel=3)
+            return None
+
+    def verify(self) -> list[dict[str, Any]]:
+        """Check every entry: one record per ``.npz`` with ``key``, ``path``, ``ok`` and, for a
+        bad entry, ``problem``. Reads and hashes every entry; changes nothing."""
+        out = []
+        for entry in sorted(self.root.glob("*.npz")) if self.root.is_dir() else []:
+            if not KEY_RE.match(entry.stem):
+                continue
+            rec: dict[str, Any] = {"key": entry.stem, "path": str(entry), "ok": True}
+            try:
+                found_key, _, stats = read_stats_file(entry)
+                rec["num_items"] = stats.num_items
+                if found_key != entry.stem:
+                    rec.update(ok=False, problem=f"holds key {found_key}, not its file name")
+            except BadInputError as exc:
+                rec.update(ok=False, problem=exc.reason)
+            out.append(rec)
+        return out
+
     def store(self, key: str, key_obj: dict[str, Any], stats: FeatureStats) -> Path:
         path = self.path(key)
         write_stats_file(path, stats, key_obj)
@@ -181,18 +257,20 @@ class StatsCache:
         """
         rank, world = dist_info()
         if world > 1:
-            hit = broadcast_decision(self.load(key, key_obj) is not None if rank == 0 else None)
+            hit = broadcast_decision(self._load_or_set_aside(key, key_obj) is not None
+                                     if rank == 0 else None)
             if hit:
                 return self.load(key, key_obj), True
             stats = compute()
             if rank == 0:
                 self.store(key, key_obj, stats)
             return stats, False
-        found = self.load(key, key_obj)
+        found = self._load_or_set_aside(key, key_obj)
         if found is not None:
             return found, True
         with _file_lock(self.root / f"{key}.lock"):
-            found = self.load(key, key_obj)  # another process may have finished meanwhile
+            # another process may have finished meanwhile
+            found = self._load_or_set_aside(key, key_obj)
             if found is not None:
                 return found, True
             stats = compute()
@@ -203,8 +281,8 @@ class StatsCache:
         """Copy a shared statistics file into the cache: ``(key, was_new)``."""
         key, key_obj, stats = read_stats_file(path)
         with _file_lock(self.root / f"{key}.lock"):
-            if self.path(key).is_file():
-                existing = self.load(key, key_obj)
+            existing = self._load_or_set_aside(key, key_obj)  # a damaged one is replaced
+            if existing is not None:
                 if existing.num_items == stats.num_items and np.allclose(
                         existing.sum, stats.sum, rtol=1e-9, atol=0):
                     return key, False

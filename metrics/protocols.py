@@ -185,8 +185,9 @@ PSNR_SSIM_DESCRIPTIONS = {
     "wang": "uint8, data range 255; PSNR per frame over all channels (inf when identical, "
             "also reported capped at 100 dB); SSIM of skimage with Wang et al.'s settings "
             "(Gaussian 11x11, sigma 1.5, population covariance); mean over frames, then videos",
-    "valid-crop": "JunyaoHu/BasicSR: frames in [0, 1]; PSNR capped at 100 when MSE < 1e-10; "
-                  "SSIM per channel, 11x11 Gaussian, valid crop, C1 0.01^2, C2 0.03^2",
+    "valid-crop": "alias of wang (same numbers): JunyaoHu/BasicSR's [0, 1] frames, PSNR "
+                  "100 when MSE < 1e-10 and 11x11 Gaussian SSIM with the 5-pixel border "
+                  "cropped, C1 0.01^2, C2 0.03^2, are wang's settings rescaled",
     "dtvnet-ffmpeg": "DTVNet: first 32 frames, per-frame min-max PNGs encoded to mp4, ffmpeg "
                      "psnr and ssim ('All:') filters; needs the ffmpeg binary",
 }

@@ -2,7 +2,8 @@
 
 Presets: ``wang`` (default; uint8, data range 255, scikit-image SSIM with Wang et al.'s
 settings), ``valid-crop`` (``JunyaoHu/common_metrics_on_video_quality: calculate_psnr.py,
-calculate_ssim.py``) and ``dtvnet-ffmpeg`` (``zhangzjn/DTVNet``, through ffmpeg's filters:
+calculate_ssim.py``), an alias of ``wang`` because it gives the same numbers (see
+:data:`PRESET_ALIASES`), and ``dtvnet-ffmpeg`` (``zhangzjn/DTVNet``, through ffmpeg's filters:
 ``metrics/psnr_ssim_ffmpeg.py``). Every preset averages per-frame values over frames, then
 over videos.
 
@@ -20,11 +21,17 @@ import numpy as np
 from vidbench.utils.errors import VidbenchError
 
 PRESETS = ("wang", "valid-crop", "dtvnet-ffmpeg")
+# JunyaoHu's frames in [0, 1] with C1 = 0.01², C2 = 0.03² are Wang's uint8 constants scaled by
+# 255²; its 11x11 Gaussian (sigma 1.5) with the 5-pixel border cropped is exactly the part of
+# scikit-image's Gaussian-filtered map that scikit-image averages (it crops the same border);
+# its "100 when MSE < 1e-10" is the 100 dB cap (PSNR > 100 dB exactly when MSE < 1e-10). So
+# the two give the same PSNR, capped PSNR and SSIM (to float rounding), and one is computed.
+PRESET_ALIASES = {"valid-crop": "wang"}
 PSNR_CAP = 100.0
 WANG_SSIM = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False,
              "data_range": 255, "channel_axis": -1}
-JUNYAOHU_C1, JUNYAOHU_C2 = 0.01 ** 2, 0.03 ** 2
-WINDOW, RADIUS, SIGMA = 11, 5, 1.5
+JUNYAOHU_C1 = 0.01 ** 2   # the [0, 1]-scale C1 of the valid-crop reference (Wang's, rescaled)
+WINDOW = 11
 
 
 def _check_videos(pred: np.ndarray, real: np.ndarray, min_side: int) -> tuple[np.ndarray, np.ndarray]:
@@ -58,36 +65,6 @@ def ssim_wang(a: np.ndarray, b: np.ndarray) -> float:
     from skimage.metrics import structural_similarity
 
     return float(structural_similarity(a, b, **WANG_SSIM))
-
-
-def gaussian_window_1d(size: int = WINDOW, sigma: float = SIGMA) -> np.ndarray:
-    """``cv2.getGaussianKernel(size, sigma)`` (float64, sums to 1)."""
-    x = np.arange(size, dtype=np.float64) - (size - 1) / 2
-    g = np.exp(-x * x / (2 * sigma * sigma))
-    return g / g.sum()
-
-
-def _filter_valid(x: np.ndarray, g: np.ndarray) -> np.ndarray:
-    from scipy.ndimage import correlate1d
-
-    y = correlate1d(correlate1d(x, g, axis=0, mode="nearest"), g, axis=1, mode="nearest")
-    return y[RADIUS:-RADIUS, RADIUS:-RADIUS]
-
-
-def ssim_valid_crop(a: np.ndarray, b: np.ndarray) -> float:
-    """JunyaoHu SSIM of two frames ``[H, W, 3]`` in [0, 1] (float64): mean over channels."""
-    g = gaussian_window_1d()
-    scores = []
-    for c in range(a.shape[-1]):
-        x, y = a[..., c].astype(np.float64), b[..., c].astype(np.float64)
-        mu_x, mu_y = _filter_valid(x, g), _filter_valid(y, g)
-        var_x = _filter_valid(x * x, g) - mu_x ** 2
-        var_y = _filter_valid(y * y, g) - mu_y ** 2
-        cov = _filter_valid(x * y, g) - mu_x * mu_y
-        num = (2 * mu_x * mu_y + JUNYAOHU_C1) * (2 * cov + JUNYAOHU_C2)
-        den = (mu_x ** 2 + mu_y ** 2 + JUNYAOHU_C1) * (var_x + var_y + JUNYAOHU_C2)
-        scores.append((num / den).mean())
-    return float(np.mean(scores))
 
 
 def _ssim_frames(pred: np.ndarray, real: np.ndarray, fn: Callable[[np.ndarray, np.ndarray], float],
@@ -143,24 +120,15 @@ def frame_values(pred: np.ndarray, real: np.ndarray, preset: str = "wang", *,
         psnr, ssim, settings = ffmpeg_frames(pred, real, ffmpeg=ffmpeg, progress=progress)
         return psnr, np.minimum(psnr, PSNR_CAP), ssim, settings
     pred, real = _check_videos(pred, real, min_side=WINDOW)
-    if preset == "wang":
-        psnr = psnr_from_mse(mse_frames(pred, real), 255.0)
-        ssim = _ssim_frames(pred, real, ssim_wang, 1.0, progress)
-        settings = {"range": "uint8, data range 255", "psnr": "10*log10(255^2/MSE) per frame, "
-                    "all channels", "psnr_cap": PSNR_CAP,
-                    "ssim": {"function": "skimage.metrics.structural_similarity", **WANG_SSIM},
-                    "average": "frames, then videos"}
-        return psnr, np.minimum(psnr, PSNR_CAP), ssim, settings
-    mse = mse_frames(pred, real, scale=255.0)
-    psnr = psnr_from_mse(mse, 1.0)
-    ssim = _ssim_frames(pred, real, ssim_valid_crop, 255.0, progress)
-    settings = {"range": "x/255 in [0, 1], float64",
-                "psnr": "20*log10(1/sqrt(MSE)) per frame; 100 when MSE < 1e-10",
-                "ssim": {"window": "11x11 Gaussian, sigma 1.5 (cv2.getGaussianKernel)",
-                         "crop": "valid (5 px)", "C1": JUNYAOHU_C1, "C2": JUNYAOHU_C2,
-                         "channels": "mean of per-channel SSIM"},
+    psnr = psnr_from_mse(mse_frames(pred, real), 255.0)
+    ssim = _ssim_frames(pred, real, ssim_wang, 1.0, progress)
+    settings = {"range": "uint8, data range 255", "psnr": "10*log10(255^2/MSE) per frame, "
+                "all channels", "psnr_cap": PSNR_CAP,
+                "ssim": {"function": "skimage.metrics.structural_similarity", **WANG_SSIM},
                 "average": "frames, then videos"}
-    return psnr, np.where(mse < 1e-10, PSNR_CAP, psnr), ssim, settings
+    if preset in PRESET_ALIASES:
+        settings["alias_of"] = PRESET_ALIASES[preset]
+    return psnr, np.minimum(psnr, PSNR_CAP), ssim, settings
 
 
 def compute_psnr_ssim(pred: np.ndarray, real: np.ndarray, preset: str = "wang", *,

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from vidbench.models.safe_pickle import torch_load_weights
 from vidbench.utils.errors import BadInputError
 
 VGGFACE2_FILE = "20180402-114759-vggface2.pt"
@@ -94,10 +95,7 @@ def load_face_embedder(path: str | os.PathLike | None = None,
     path = Path(path)
     if not path.is_file():
         raise BadInputError(path, f"file not found (the published file is {VGGFACE2_URL})")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a torch file that is not a plain state_dict, or not torch at all
-        raise BadInputError(path, f"cannot read as a torch state_dict: {exc}") from None
+    state = torch_load_weights(path, f"the published state_dict {VGGFACE2_URL}")
     model = build_embedder()
     model.load_state_dict(face_state_dict(state, model, str(path)), strict=False)
     return model.eval().requires_grad_(False).to(device)

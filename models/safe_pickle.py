@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
+import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -113,5 +115,41 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
             return {key: data[key] for key in data.files}
     except FileNotFoundError:
         raise BadInputError(path, "file not found") from None
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
+        if "Object arrays" in str(exc):
+            raise BadInputError(path, "holds pickled Python objects (object arrays), not plain "
+                                      "numeric arrays; vidbench reads .npz files without "
+                                      "unpickling, so nothing in the file was executed") from None
         raise BadInputError(path, f"not a readable npz file: {exc}") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise BadInputError(path, f"not a readable npz file: {exc}") from None
+
+
+_UNSUPPORTED_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
+
+
+def torch_load_weights(path: str | os.PathLike, expected: str) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU, its refusals in vidbench's words.
+
+    ``expected`` says what the file should hold and where to get it; it ends every refusal.
+    torch's own message for a file that names other Python objects advises loading it with
+    the safe loader turned off, which would run whatever the file asks for; that message is
+    never shown. A damaged or non-torch file is reported without a traceback.
+    """
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        names = sorted(set(_UNSUPPORTED_GLOBAL.findall(str(exc))))
+        holds = (f"holds pickled Python objects other than tensors (it names "
+                 f"{', '.join(names)})" if names else "is not a pickle of tensors")
+        raise BadInputError(path, f"{holds}; vidbench reads weight files with a loader that "
+                                  "admits tensors and plain containers only, so nothing in the "
+                                  f"file was executed. Get {expected}") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged or foreign file is a bad input
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "weights_only" in detail:  # never repeat advice to turn the safe loader off
+            detail = type(exc).__name__
+        raise BadInputError(path, f"is not a readable torch file ({detail}); nothing in it "
+                                  f"was executed. Get {expected}") from None

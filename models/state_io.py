@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from vidbench.models.safe_pickle import torch_load_weights
 from vidbench.utils.errors import BadInputError
 
 _MAX_LISTED = 12
@@ -27,11 +28,8 @@ def read_state_dict(path: str | os.PathLike, key: str | None = None) -> dict[str
     """
     if not os.path.isfile(path):
         raise BadInputError(path, "no such file")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
-        raise BadInputError(path, f"cannot read as a torch checkpoint with "
-                                  f"weights_only=True ({type(exc).__name__}: {exc})") from None
+    obj = torch_load_weights(path, "a checkpoint of tensors (a state dict, or a dict of "
+                                   "them), as the network's published release writes it")
     if key is not None:
         if not isinstance(obj, Mapping) or key not in obj:
             found = sorted(obj)[:_MAX_LISTED] if isinstance(obj, Mapping) else type(obj).__name__

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
-from vidbench.models.safe_pickle import load_numpy_pickle, read_npz
+from vidbench.models.safe_pickle import load_numpy_pickle, read_npz, torch_load_weights
 from vidbench.utils.errors import BadInputError, MissingWeightsError, VidbenchError
 from vidbench.utils.fileio import atomic_path
 from vidbench.utils.hashing import sha256_file
@@ -87,12 +87,9 @@ _TGAN1_MEAN_URL = "https://github.com/pfnet-research/tgan/releases/download/v1.0
 
 def read_torch_state_dict(path: Path) -> dict[str, Any]:
     """A torch ``state_dict`` read with ``torch.load(weights_only=True)`` (no pickled code)."""
-    import torch
-
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any load failure is a bad file for the user
-        raise BadInputError(path, f"cannot read as a torch state_dict: {exc}") from None
+    spec = next((s for s in REGISTRY.values() if s.filename == Path(path).name), None)
+    state = torch_load_weights(path, "the published file: " + (
+        spec.source if spec else "a plain state_dict of tensors"))
     if not isinstance(state, dict):
         raise BadInputError(path, f"expected a state_dict, got {type(state).__name__}")
     return state

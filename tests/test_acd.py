@@ -164,15 +164,34 @@ def test_repeated_frame_has_acd_zero(vggface2_file, carphone_frames):
     assert acd_from_embeddings(emb[:1], "all")[0] < 1e-6
 
 
+def _mocogan_hd_embeddings_by_hand(frames, path):
+    """MoCoGAN-HD's ACD input path written out: 256² frames 2x2-averaged to 128² (area),
+    x/127.5 - 1, into facenet-pytorch's InceptionResnetV1 (classify=False) with the file's
+    weights loaded directly, eval mode; its output is L2-normalised by the network."""
+    from facenet_pytorch import InceptionResnetV1
+
+    n, h, w, c = frames.shape
+    pooled = frames.astype(np.float64).reshape(n, h // 2, 2, w // 2, 2, c).mean(axis=(2, 4))
+    x = torch.from_numpy(pooled / 127.5 - 1.0).float().permute(0, 3, 1, 2)
+    net = InceptionResnetV1(pretrained=None, classify=False)
+    state = torch.load(path, weights_only=True)
+    net.load_state_dict({k: v for k, v in state.items() if not k.startswith("logits.")})
+    with torch.no_grad():
+        return net.eval()(x).numpy()
+
+
 def test_extractor_in_engine_matches_independent_distances(vggface2_file):
-    source = make_shapes(num_videos=2, length=3, resolution=64, seed=5)
+    source = make_shapes(num_videos=2, length=3, resolution=256, seed=5)
     ex = FaceExtractor(mode="mocogan-hd", num_frames=3, weights_path=str(vggface2_file))
     stats = compute_feature_stats(source, ex, batch_size=1, capture_all=True, progress=False)
     feats = stats.all_features()
-    emb, _ = ex.embeddings(torch.from_numpy(np.stack([source[0], source[1]])))
     for i in range(2):
-        ref = [euclidean(emb[i, t], emb[i, s]) for t in range(3) for s in range(t + 1, 3)]
-        assert np.allclose(feats[i, :-1], ref, atol=1e-6)
+        emb = _mocogan_hd_embeddings_by_hand(np.asarray(source[i]), vggface2_file)
+        assert np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-5)
+        ref = [euclidean(emb[t], emb[s]) for t in range(3) for s in range(t + 1, 3)]
+        assert min(ref) > 1e-3            # distances that the input path can change
+        assert np.allclose(feats[i, :-1], ref, rtol=1e-4, atol=1e-6)
+        assert feats[i, -1] == 1.0        # every frame fed whole, counted as a face
     contract = ex.contract()
     assert contract["preprocessing"]["mode"] == "mocogan-hd" and len(contract["weights_sha256"]) == 64
     with pytest.raises(VidbenchError, match="3-frame clips"):

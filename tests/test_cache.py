@@ -8,8 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from vidbench.metrics.cache import (CACHE_FORMAT, StatsCache, canonical_json, is_stats_file,
-                                    make_key, read_stats_file, write_stats_file)
+from vidbench.metrics.cache import (CACHE_FORMAT, DamagedEntryError, DamagedEntryWarning,
+                                    StatsCache, canonical_json, is_stats_file, make_key,
+                                    read_stats_file, write_stats_file)
 from vidbench.metrics.stats import FeatureStats
 from vidbench.utils.errors import BadInputError, VidbenchError
 
@@ -126,10 +127,12 @@ def test_export_import_round_trip(tmp_path):
     assert other.import_file(path) == (key, True)
     assert other.import_file(path) == (key, False)
     np.testing.assert_array_equal(other.load(key, obj).sum, stats.sum)
-    # a file whose statistics contradict its key is refused
+    # a file whose statistics contradict its key is refused (digest made to match, so the
+    # consistency check is what refuses it)
     bad = tmp_path / "bad.npz"
     arrays = dict(np.load(path))
     arrays["num_items"] = np.array(49)
+    arrays["arrays_sha256"] = np.array(_digest_by_hand(arrays))
     np.savez(bad, **arrays)
     with pytest.raises(BadInputError, match="items"):
         read_stats_file(bad)
@@ -145,3 +148,99 @@ def test_import_conflicting_entry(tmp_path):
     write_stats_file(tmp_path / "x.npz", _stats(seed=2), obj)
     with pytest.raises(VidbenchError, match="different statistics"):
         cache.import_file(tmp_path / "x.npz")
+
+
+def _digest_by_hand(arrays):
+    """The documented digest, written out here: SHA-256 over name, dtype, shape and bytes of
+    every array but the digest, in name order (strings as their UTF-8 text)."""
+    h = hashlib.sha256()
+    for name in sorted(k for k in arrays if k != "arrays_sha256"):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
+        h.update(str(a).encode() if a.dtype.kind == "U" else a.tobytes())
+    return h.hexdigest()
+
+
+def _flip_byte_in(path, member="sum_outer.npy"):
+    """Flip one byte inside ``member``'s stored data (past its .npy header)."""
+    raw = bytearray(path.read_bytes())
+    at = raw.index(member.encode()) + len(member) + 160  # zip64 extra + npy header + 12
+    raw[at] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+def test_entry_records_a_digest_of_its_arrays(tmp_path):
+    key, obj = make_key(FIELDS)
+    path = StatsCache(tmp_path).store(key, obj, _stats())
+    with np.load(path) as f:
+        arrays = dict(f)
+    assert str(arrays["arrays_sha256"]) == _digest_by_hand(arrays)
+    write_stats_file(tmp_path / "exp.npz", _stats(), obj, ddof=1)
+    with np.load(tmp_path / "exp.npz") as f:
+        exported = dict(f)
+    assert "sigma" in exported and str(exported["arrays_sha256"]) == _digest_by_hand(exported)
+
+
+@pytest.mark.parametrize("damage", ["flipped-byte", "rewritten-arrays", "no-digest"])
+def test_damaged_entry_is_named_and_recomputed(tmp_path, damage):
+    cache = StatsCache(tmp_path)
+    key, obj = make_key(FIELDS)
+    good = _stats(seed=3)
+    path = cache.store(key, obj, good)
+    arrays = dict(np.load(path))
+    if damage == "flipped-byte":
+        _flip_byte_in(path)
+    elif damage == "rewritten-arrays":   # a valid file with other values, old digest kept
+        arrays["sum"] = arrays["sum"] * 1.01
+        np.savez(path, **arrays)
+    else:
+        del arrays["arrays_sha256"]
+        np.savez(path, **arrays)
+    with pytest.raises(DamagedEntryError) as exc:
+        read_stats_file(path)
+    assert exc.value.path == str(path)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return _stats(seed=3)
+
+    with pytest.warns(DamagedEntryWarning, match=key):
+        stats, hit = cache.get_or_compute(key, obj, compute)
+    assert (hit, len(calls)) == (False, 1)
+    np.testing.assert_array_equal(stats.sum, good.sum)
+    # the entry was rewritten whole: the next read hits and is clean
+    stats2, hit2 = cache.get_or_compute(key, obj, compute)
+    assert hit2 and len(calls) == 1
+    np.testing.assert_array_equal(stats2.sum_outer, good.sum_outer)
+
+
+def test_damaged_export_is_refused_on_import(tmp_path):
+    key, obj = make_key(FIELDS)
+    path = tmp_path / "shared.npz"
+    write_stats_file(path, _stats(), obj, ddof=1)
+    arrays = dict(np.load(path))
+    arrays["mu"] = arrays["mu"] + 1e-6          # looks valid, values altered
+    np.savez(path, **arrays)
+    cache = StatsCache(tmp_path / "c")
+    with pytest.raises(DamagedEntryError, match="do not match the digest"):
+        cache.import_file(path)
+    assert not cache.path(key).exists()
+    _flip_byte_in(path, "sum.npy")
+    with pytest.raises(DamagedEntryError, match="cannot read its arrays"):
+        cache.import_file(path)
+    assert not cache.path(key).exists()
+
+
+def test_verify_names_every_bad_entry(tmp_path):
+    cache = StatsCache(tmp_path)
+    keys = []
+    for i in range(3):
+        key, obj = make_key({**FIELDS, "seed": i})
+        cache.store(key, obj, _stats(seed=i))
+        keys.append(key)
+    assert [r["ok"] for r in cache.verify()] == [True, True, True]
+    _flip_byte_in(cache.path(keys[1]))
+    recs = {r["key"]: r for r in cache.verify()}
+    assert [recs[k]["ok"] for k in keys] == [True, False, True]
+    assert "damaged" in recs[keys[1]]["problem"]

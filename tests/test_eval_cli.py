@@ -128,3 +128,61 @@ def test_eval_under_torchrun_equals_one_process(test_protocol, capsys, tmp_path,
     assert record["num_fake"] == record["num_real"] == 24
     assert record["real"]["cached"] is False
     assert len(list((vidbench_home / "cache" / "stats").glob("*.npz"))) == 1  # rank 0 wrote
+
+
+def _flip_one_byte(path):
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"sum_outer.npy") + len("sum_outer.npy") + 160  # inside its data
+    raw[at] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("damage", ["flipped-byte", "rewritten-arrays"])
+def test_eval_fvd_names_and_recomputes_a_damaged_entry(test_protocol, capsys, vidbench_home,
+                                                       damage):
+    import numpy as np
+
+    assert main(_fvd_args(test_protocol, "--json")) == 0
+    clean = json.loads(capsys.readouterr().out)
+    key = clean["real"]["cache_key"]
+    entry = vidbench_home / "cache" / "stats" / f"{key}.npz"
+    if damage == "flipped-byte":
+        _flip_one_byte(entry)
+    else:  # a valid .npz whose values changed (the digest written with it no longer matches)
+        arrays = dict(np.load(entry))
+        arrays["sum"] = arrays["sum"] * 0.9
+        np.savez(entry, **arrays)
+    assert main(["ref", "verify"]) == 1
+    out = capsys.readouterr().out
+    assert f"{key}  BAD  damaged" in out and "1 bad" in out
+    assert main(_fvd_args(test_protocol)) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert f"vidbench: warning: reference statistics {entry} are damaged" in captured.err
+    assert "computing them again" in captured.err
+    line = captured.out.strip()
+    assert f"= {clean['value']:.4f}" in line and "from cache" not in line
+    # the entry was rewritten: verified again, and the next run reads it
+    assert main(["ref", "verify"]) == 0
+    assert "1 entries, 0 bad" in capsys.readouterr().out
+    assert main(_fvd_args(test_protocol)) == 0
+    line = capsys.readouterr().out.strip()
+    assert f"= {clean['value']:.4f}" in line and "(real statistics from cache)" in line
+
+
+def test_ref_import_refuses_an_altered_export(test_protocol, capsys, tmp_path):
+    import numpy as np
+
+    out = tmp_path / "ref.npz"
+    assert main(["ref", "compute", shapes(2), "--protocol", test_protocol, "--no-progress",
+                 "--no-cache", "--out", str(out)]) == 0
+    capsys.readouterr()
+    arrays = dict(np.load(out))
+    arrays["sigma"] = arrays["sigma"] * 2
+    np.savez(out, **arrays)
+    assert main(["ref", "import", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{out}: damaged or altered" in err and "Traceback" not in err
+    assert main(["eval", "fvd", "--fake", shapes(1), "--real", str(out), "--protocol",
+                 test_protocol, "--no-progress"]) == 2
+    assert "do not match the digest" in capsys.readouterr().err

@@ -173,10 +173,22 @@ def test_eval_is_tganv2_runs_and_provenance(home, capsys):
 
 
 def test_eval_is_tgan_v1_reads_its_mean_and_missing_files_exit_2(home, capsys):
-    code, rec, _ = run_json(capsys, "eval", "is", "--fake", shapes(n=2), "--protocol", "tgan-v1",
-                            "--num-samples", "1")
-    assert code == 0 and rec["value"] == pytest.approx(1.0)  # one sample: KL(p || p) = 0
-    assert rec["extractor"]["preprocessing"]["mean"] == "c3d-mean-tgan-v1"
+    from vidbench.models.c3d import load_c3d
+
+    code, rec, _ = run_json(capsys, "eval", "is", "--fake", shapes(n=3), "--protocol", "tgan-v1",
+                            "--num-samples", "3")
+    assert code == 0 and rec["extractor"]["preprocessing"]["mean"] == "c3d-mean-tgan-v1"
+    # independent: the network in tgan-v1 mode with the v1 mean clip, then TGAN v1's formula
+    # (eps 1e-7 inside the logs, one split) written out here
+    source = make_shapes(num_videos=3, length=16, resolution=64)
+    clips = np.stack([source[i][:16] for i in range(3)])
+    net = load_c3d(home / "weights" / C3D_FILE, home / "weights" / V1_MEAN_FILE, mode="tgan-v1")
+    with torch.no_grad():
+        p = net(torch.from_numpy(clips).permute(0, 4, 1, 2, 3).float()).double().numpy()
+    kl = (p * (np.log(p + 1e-7) - np.log(p.mean(axis=0) + 1e-7))).sum(axis=1)
+    expected = float(np.exp(kl.mean()))
+    assert rec["value"] == pytest.approx(expected, rel=1e-5)
+    assert expected - 1 > 1e-3        # a case where the score is not the trivial 1.0
     os.unlink(home / "weights" / V1_MEAN_FILE)
     assert main(["eval", "is", "--fake", shapes(n=2), "--protocol", "tgan-v1",
                  "--num-samples", "1", "--no-progress"]) == 2
@@ -307,6 +319,23 @@ def test_eval_all_table_one_pass_per_extractor_and_side(home, capsys):
     assert all(line.rstrip().endswith("ok") for line in rows.values())
     assert "(real " in rows[("acd", "mocogan-hd-all")] and "1x2" in rows[("isv", "tganv2")]
     assert lines[-1].startswith("(3 ran, 0 skipped; 3 feature pass(es)")
+    # every value of the shared pass equals the single-metric command's
+    code, rec, _ = run_json(capsys, *argv[:-1])
+    assert code == 0 and rec["num_ok"] == 3
+    got = {(r["metric"], r["protocol"]): r for r in rec["results"]}
+    code, single_is, _ = run_json(capsys, "eval", "is", "--fake", shapes(n=3), "--protocol",
+                                  "tganv2", "--num-samples", "2", "--num-runs", "1")
+    assert code == 0 and got[("isv", "tganv2")]["value"] == pytest.approx(single_is["value"],
+                                                                          rel=1e-9)
+    assert abs(single_is["value"] - 1) > 1e-6
+    for proto in ("mocogan-hd-all", "mocogan-hd-consecutive"):
+        code, single, _ = run_json(capsys, "eval", "acd", "--fake", shapes(n=3), "--real",
+                                   shapes(n=3, seed=9), "--protocol", proto,
+                                   "--num-videos", "2")
+        assert code == 0 and single["value"] > 0
+        assert got[("acd", proto)]["value"] == pytest.approx(single["value"], rel=1e-6)
+        assert got[("acd", proto)]["real"]["value"] == pytest.approx(single["real"]["value"],
+                                                              rel=1e-6)
     os.unlink(home / "weights" / C3D_FILE)  # nothing left to run: exit 2
     assert main(["eval", "all", "--fake", shapes(n=3), "--metrics", "is", "--num-samples", "2",
                  "--num-runs", "1", "--no-progress"]) == 2

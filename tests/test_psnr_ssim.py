@@ -60,18 +60,63 @@ def test_gaussian_noise_psnr_per_frame_and_one_identical_frame():
     assert r["psnr_finite"] == pytest.approx(finite, rel=1e-12) and r["num_capped_frames"] == 1
 
 
-def test_wang_ssim_equals_skimage_per_frame():
+def gaussian_ssim_by_hand(a, b, peak):
+    """Wang et al.'s SSIM of two frames [H, W, C], written out: an 11x11 Gaussian window
+    (sigma 1.5, normalised to sum 1) slid over the frame where it fits ("valid"), population
+    (co)variances, C1 = (0.01 peak)^2, C2 = (0.03 peak)^2, mean of the map, mean over channels."""
+    x_ = np.arange(11) - 5.0
+    g = np.exp(-x_ ** 2 / (2 * 1.5 ** 2))
+    win = np.outer(g, g) / g.sum() ** 2
+    c1, c2 = (0.01 * peak) ** 2, (0.03 * peak) ** 2
+
+    def one(p, q):
+        f = lambda z: convolve2d(z, win, mode="valid")  # noqa: E731
+        mp, mq = f(p), f(q)
+        vp, vq, cpq = f(p * p) - mp ** 2, f(q * q) - mq ** 2, f(p * q) - mp * mq
+        return (((2 * mp * mq + c1) * (2 * cpq + c2))
+                / ((mp ** 2 + mq ** 2 + c1) * (vp + vq + c2))).mean()
+
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.mean([one(a[..., c], b[..., c]) for c in range(a.shape[-1])]))
+
+
+def test_wang_ssim_equals_a_gaussian_ssim_written_by_hand():
     rng = np.random.default_rng(2)
     real = smooth_videos(2, 3, 32, 40)
     pred = np.clip(real + rng.normal(0, 12, real.shape), 0, 255).astype(np.uint8)
     r = compute_psnr_ssim(pred, real, "wang")
-    ref = np.array([[structural_similarity(pred[i, j], real[i, j], gaussian_weights=True,
-                                           sigma=1.5, use_sample_covariance=False,
-                                           data_range=255, channel_axis=-1)
-                     for j in range(3)] for i in range(2)])
+    ref = np.array([[gaussian_ssim_by_hand(pred[i, j], real[i, j], 255.0) for j in range(3)]
+                     for i in range(2)])
     assert np.allclose(r["per_frame"]["ssim"], ref, rtol=0, atol=1e-12)
     assert r["ssim"] == pytest.approx(ref.mean(axis=1).mean(), abs=1e-12)
+    assert 0.3 < r["ssim"] < 0.95   # a case where the window and constants matter
     assert r["settings"]["ssim"]["sigma"] == 1.5 and r["settings"]["ssim"]["data_range"] == 255
+
+
+def test_a_7x7_window_gives_other_numbers():
+    """The hand-written reference is sensitive to the window: 7x7 (skimage's default without
+    Gaussian weights) differs from the protocol's value by far more than the tolerance."""
+    rng = np.random.default_rng(2)
+    real = smooth_videos(1, 1, 32, 40)
+    pred = np.clip(real + rng.normal(0, 12, real.shape), 0, 255).astype(np.uint8)
+    wang = compute_psnr_ssim(pred, real, "wang")["ssim"]
+    seven = structural_similarity(pred[0, 0], real[0, 0], win_size=7, data_range=255,
+                                  channel_axis=-1)
+    assert abs(wang - seven) > 1e-3
+
+
+def test_valid_crop_is_an_alias_of_wang():
+    rng = np.random.default_rng(4)
+    real = smooth_videos(2, 3, 40, 36)
+    pred = np.clip(real + rng.normal(0, 9, real.shape), 0, 255).astype(np.uint8)
+    pred[1, 0] = real[1, 0]
+    pred[0, 2] = real[0, 2]
+    wang = compute_psnr_ssim(pred, real, "wang")
+    alias = compute_psnr_ssim(pred, real, "valid-crop")
+    for k in ("psnr", "psnr_capped", "psnr_finite", "ssim", "num_capped_frames"):
+        assert alias[k] == wang[k]
+    assert alias["protocol"] == "valid-crop" and alias["settings"]["alias_of"] == "wang"
+    assert wang["num_capped_frames"] == 2
 
 
 def test_valid_crop_black_vs_white_reference_values():
@@ -161,12 +206,13 @@ def test_bad_inputs_are_user_errors(pred, real, match):
         compute_psnr_ssim(pred, real, "psnr-hvs")
 
 
-def test_gaussian_window_equals_opencv():
+def test_the_hand_written_window_is_opencvs():
+    """The valid-crop reference builds its window with cv2.getGaussianKernel(11, 1.5)."""
     import cv2
 
-    from vidbench.metrics.psnr_ssim import gaussian_window_1d
-
-    assert np.allclose(gaussian_window_1d(), cv2.getGaussianKernel(11, 1.5).ravel(), rtol=0, atol=1e-15)
+    x_ = np.arange(11) - 5.0
+    g = np.exp(-x_ ** 2 / (2 * 1.5 ** 2))
+    assert np.allclose(g / g.sum(), cv2.getGaussianKernel(11, 1.5).ravel(), rtol=0, atol=1e-15)
 
 
 def test_batched_frame_values_summarize_like_one_call():

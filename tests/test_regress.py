@@ -104,6 +104,51 @@ def test_compare_statuses_and_tolerance():
                                             "status"]
 
 
+def test_compare_fails_on_a_changed_input_fingerprint(tmp_path, capsys):
+    reference = {"items": {"fvd/i3d/shapes": {"value": 100.0, "rtol": 1e-3, "atol": 0.5,
+                                              "details": {"fake": "a" * 64, "real": "b" * 64}}}}
+    same = {"fvd/i3d/shapes": {"value": 100.0, "details": {"fake": "a" * 64, "real": "b" * 64}}}
+    assert [r["status"] for r in regress.compare(same, reference)] == ["ok"]
+    other = {"fvd/i3d/shapes": {"value": 100.0, "details": {"fake": "a" * 64, "real": "c" * 64}}}
+    (row,) = regress.compare(other, reference)
+    assert row["status"] == "input-changed" and row["changed_inputs"] == ["real"]
+    assert "INPUT-CHANGED" in regress.format_rows([row])
+    # the training item's samples are its output: only its real clips are an input
+    train_ref = {"items": {"fvd/i3d/tiny-training": {
+        "value": 100.0, "details": {"fake": "a" * 64, "real": "b" * 64}}}}
+    retrained = {"fvd/i3d/tiny-training": {"value": 100.0,
+                                           "details": {"fake": "d" * 64, "real": "b" * 64}}}
+    assert [r["status"] for r in regress.compare(retrained, train_ref)] == ["ok"]
+    retrained["fvd/i3d/tiny-training"]["details"]["real"] = "e" * 64
+    assert [r["status"] for r in regress.compare(retrained, train_ref)] == ["input-changed"]
+    # end to end: the same value from other clips fails `vidbench regress`, naming the item
+    doc = json.loads(REFERENCE.read_text())
+    doc["items"]["psnr/wang/carphone"]["details"]["fake"] = "0" * 64
+    ref = tmp_path / "regression.json"
+    ref.write_text(json.dumps(doc))
+    assert main(["regress", "--only", "psnr/wang/carphone", "--reference", str(ref)]) == 1
+    out = capsys.readouterr().out
+    assert "psnr/wang/carphone" in out.split("DRIFT in")[-1]
+    assert next(line for line in out.splitlines()
+                if line.startswith("psnr/wang/carphone")).split()[-1] == "INPUT-CHANGED"
+
+
+def test_regress_fails_when_the_ssim_window_changes(monkeypatch, capsys):
+    """Drift injection: SSIM with scikit-image's defaults (7x7 uniform window, sample
+    covariance) instead of Wang's 11x11 Gaussian makes the SSIM items fail, by name."""
+    from vidbench.metrics import psnr_ssim
+
+    monkeypatch.setattr(psnr_ssim, "WANG_SSIM", {"data_range": 255, "channel_axis": -1})
+    code = main(["regress", "--only", "ssim/wang/carphone", "psnr/wang/carphone",
+                 "--reference", str(REFERENCE)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    status = {line.split()[0]: line.split()[-1] for line in out.splitlines()
+              if line.startswith(("ssim/", "psnr/"))}
+    assert status == {"ssim/wang/carphone": "DRIFT", "psnr/wang/carphone": "ok"}
+    assert "DRIFT in ssim/wang/carphone" in out
+
+
 def test_update_rewrites_and_says_what_changed(tmp_path, capsys):
     path = tmp_path / "regression.json"
     shutil.copy(REFERENCE, path)
@@ -115,7 +160,17 @@ def test_update_rewrites_and_says_what_changed(tmp_path, capsys):
     assert changes == [f"psnr/wang/carphone: {old:.6g} -> 31 ({(31.0 - old) / old:+.2e} "
                        "relative)"]
     assert after["items"]["psnr/wang/carphone"]["value"] == 31.0
-    assert after["items"]["fvd/i3d/shapes"] == before["items"]["fvd/i3d/shapes"]   # kept
+    fresh_keys = ("made_by", "tolerance_from")
+    kept = {k: v for k, v in after["items"]["fvd/i3d/shapes"].items() if k not in fresh_keys}
+    assert kept == {k: v for k, v in before["items"]["fvd/i3d/shapes"].items()
+                    if k not in fresh_keys}                                       # kept
+    # each item says how it was made: the kept one as before, the new one now
+    old_made = before["items"]["fvd/i3d/shapes"].get("made_by") or {
+        k: before["provenance"].get(k) for k in ("git_commit", "git_dirty", "device",
+                                                 "timestamp")}
+    assert after["items"]["fvd/i3d/shapes"]["made_by"] == old_made
+    assert after["items"]["psnr/wang/carphone"]["made_by"]["timestamp"] == \
+        after["provenance"]["timestamp"]
     assert list(after["items"]) == [i.name for i in regress.PANEL]
     assert set(after["provenance"]) >= {"git_commit", "versions", "timestamp"}
     fresh = tmp_path / "fresh.json"

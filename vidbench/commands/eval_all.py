@@ -62,6 +62,7 @@ def run(args) -> int:
     if not args.fake:
         raise VidbenchError("eval all needs --fake SRC (and --real SRC for FVD, PSNR/SSIM and "
                             "the real ACD row), or --list-protocols")
+    from vidbench.metrics.cache import DamagedEntryWarning
     from vidbench.metrics.frechet import FewSamplesWarning
     from vidbench.evaluation.suite import evaluate_all
 
@@ -69,6 +70,7 @@ def run(args) -> int:
                                             "num_videos", "num_frames")}
     with warnings.catch_warnings(), distributed_from_env(args.device) as device:
         warnings.simplefilter("ignore", FewSamplesWarning)  # reported via the record's warnings
+        warnings.simplefilter("ignore", DamagedEntryWarning)  # likewise
         record = evaluate_all(args.fake, args.real, metrics=args.metrics,
                               protocols=args.protocols, dry_run=args.dry_run,
                               use_cache=not args.no_cache, **counts,

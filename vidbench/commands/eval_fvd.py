@@ -25,11 +25,13 @@ def run(args) -> int:
         plan = plan_fvd(args.fake, args.real, **kwargs)
         print_plan(plan, args.json)
         return 0
+    from vidbench.metrics.cache import DamagedEntryWarning
     from vidbench.metrics.frechet import FewSamplesWarning
     from vidbench.evaluation.fvd import evaluate_fvd
 
     with warnings.catch_warnings(), distributed_from_env(args.device) as device:
         warnings.simplefilter("ignore", FewSamplesWarning)  # reported via result["warnings"]
+        warnings.simplefilter("ignore", DamagedEntryWarning)  # likewise
         result = evaluate_fvd(args.fake, args.real, batch_size=args.batch_size,
                               num_workers=args.workers, device=device,
                               use_cache=not args.no_cache, progress=not args.no_progress,

@@ -43,7 +43,8 @@ def register(eval_subparsers) -> None:
                     "frame, averaged over frames then videos. Both sources must have the same "
                     "number of videos (or use --num-videos) and each pair the same "
                     "[T, H, W, 3]. Presets: wang (skimage, Wang et al. settings), valid-crop "
-                    "(JunyaoHu/BasicSR), dtvnet-ffmpeg (DTVNet's mp4 + ffmpeg filters). With "
+                    "(JunyaoHu/BasicSR: an alias of wang, same numbers), dtvnet-ffmpeg "
+                    "(DTVNet's mp4 + ffmpeg filters). With "
                     "--json an infinite PSNR is written as the string \"inf\"; psnr_capped "
                     "caps each frame at 100 dB and is always a number.",
         example="vidbench eval psnr-ssim --pred predicted/ --real data/sky/test --preset wang "

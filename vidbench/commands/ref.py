@@ -1,4 +1,5 @@
-"""`vidbench ref`: reference statistics as shareable artifacts (compute, export, import, list)."""
+"""`vidbench ref`: reference statistics as shareable artifacts (compute, export, import, list,
+verify)."""
 from __future__ import annotations
 
 import json
@@ -61,6 +62,22 @@ def run_list(args) -> int:
     return 0
 
 
+def run_verify(args) -> int:
+    from vidbench.evaluation.reference import verify_references
+
+    records = verify_references()
+    bad = [r for r in records if not r["ok"]]
+    if args.json:
+        print(json.dumps({"entries": records, "num_bad": len(bad)}))
+    else:
+        for r in records:
+            print(f"{r['key']}  ok  {r['num_items']} clips" if r["ok"]
+                  else f"{r['key']}  BAD  {r['problem']}")
+        print(f"{len(records)} entries, {len(bad)} bad"
+              + ("; a bad entry is computed again by the next run that needs it" if bad else ""))
+    return 1 if bad else 0
+
+
 def _add_source_args(p) -> None:
     p.add_argument("--protocol", default="mocogan-hd", choices=list(PROTOCOLS),
                    help="named FVD protocol (fixes the extractor and how real clips are drawn)")
@@ -115,3 +132,12 @@ def register(subparsers) -> None:
                     example="vidbench ref list --json")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_list)
+
+    p = add_command(sub, "verify", help="check the digest of every cached entry",
+                    description="Read every cache entry and check its arrays against the "
+                                "digest written with them. Exit 1 if any entry is damaged or "
+                                "altered (it is never used: the next run that needs it "
+                                "computes it again); changes nothing.",
+                    example="vidbench ref verify --json")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_verify)

@@ -17,7 +17,8 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         for item in PANEL:
             print(f"{item.name}: {item.metric} [{item.protocol}], rtol {item.rtol:g}, atol "
-                  f"{item.atol:g}; {item.what}")
+                  f"{item.atol:g} (tolerance from: {item.tolerance_from or 'not recorded'}); "
+                  f"{item.what}")
         return 0
     path = args.reference or DEFAULT_REFERENCE
     in_source_tree = (DEFAULT_REFERENCE.parent.parent / "pyproject.toml").is_file()

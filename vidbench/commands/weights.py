@@ -71,8 +71,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    path = weights.import_file(args.name, args.path)
-    print(f"{args.name}: {path} (sha256 {sha256_file(path)})")
+    from vidbench.models.weight_door import import_checked
+
+    path, how = import_checked(args.name, args.path)
+    print(f"{args.name}: {path} (sha256 {sha256_file(path)}; {how} checked)")
     return 0
 
 
@@ -116,7 +118,9 @@ def register(subparsers) -> None:
 
     p = add_command(sub, "import", help="install a local copy of a file",
                     description="Copy a file you downloaded into the weights directory under "
-                                "its registered name, after checking its size and sha256.",
+                                "its registered name, after checking its size and sha256 or, "
+                                "where no hash is published, reading it with the safe loader "
+                                "and checking every key and shape against the network.",
                     example="vidbench weights import i3d ./i3d-kinetics-400.ckpt")
     p.add_argument("name", choices=names, help="registered file name")
     p.add_argument("path", help="the file to install")

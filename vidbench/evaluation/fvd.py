@@ -18,7 +18,7 @@ from vidbench.evaluation.draws import draw_seed, draw_sides
 from vidbench.evaluation.passes import (EvalContext, Request, overrides_note, record_tail, run_jobs,
                                         side_entry)
 from vidbench.evaluation.reference import real_side, reference_key
-from vidbench.metrics.cache import StatsCache
+from vidbench.metrics.cache import DamagedEntryWarning, StatsCache
 from vidbench.metrics.extractors import Extractor
 from vidbench.metrics.registry import build_extractor
 from vidbench.metrics.frechet import FewSamplesWarning
@@ -106,12 +106,13 @@ class FVDJob:
 
     @contextlib.contextmanager
     def _warnings(self) -> Iterator[None]:
-        """Record FewSamplesWarnings into the notes; re-emit every warning afterwards."""
+        """Record FewSamplesWarnings and DamagedEntryWarnings into the notes; re-emit every
+        warning afterwards."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             yield
         for w in caught:
-            if issubclass(w.category, FewSamplesWarning):
+            if issubclass(w.category, (FewSamplesWarning, DamagedEntryWarning)):
                 self.notes.append(str(w.message))
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 

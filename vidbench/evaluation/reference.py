@@ -1,11 +1,11 @@
 """Reference (real-side) statistics: computed through the content-keyed cache for FVD, and as
 explicit artifacts (``vidbench ref``): compute them into the cache, export them to a file
-others can use, import such a file, list the cache.
+others can use, import such a file, list the cache, verify every entry's digest.
 
 An exported file is the cache entry's ``.npz`` (float64 sums, count, the full key JSON) plus
 ``mu`` and ``sigma`` (covariance with the protocol's divisor, ``sigma_ddof``), so it can be
-read without vidbench. Importing verifies that the key JSON hashes to the key and that the
-statistics are consistent (docs/protocols.md, *Reference-statistics cache*).
+read without vidbench. Importing verifies the digest of the arrays, that the key JSON hashes
+to the key and that the statistics are consistent (docs/protocols.md, *Reference-statistics cache*).
 """
 from __future__ import annotations
 
@@ -137,6 +137,12 @@ def import_reference(path: str | os.PathLike) -> dict[str, Any]:
     """Verify an exported file and add it to the cache."""
     key, new = StatsCache().import_file(path)
     return {"key": key, "imported": new, "cache_file": str(StatsCache().path(key))}
+
+
+def verify_references() -> list[dict[str, Any]]:
+    """Read and check the digest of every cache entry (``vidbench ref verify``); changes
+    nothing. One record per entry: key, path, ok, and ``problem`` for a bad one."""
+    return StatsCache().verify()
 
 
 def list_references() -> list[dict[str, Any]]:

