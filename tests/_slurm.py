@@ -106,6 +106,12 @@ class OneNodeSlurm:
         raise RuntimeError(f"the one-node Slurm did not come up:\n{logs}")
 
     def stop(self) -> None:
+        # jobs first (a job left running would outlive its daemons), then any job process
+        # of this cluster's spool that a killed daemon left behind, then the daemons
+        if self.procs and all(p.poll() is None for p in self.procs):
+            subprocess.run(["scancel", "--full", "--user", str(os.getuid())], env=self.env,
+                           capture_output=True, timeout=30)
+            time.sleep(1.0)
         for p in reversed(self.procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -116,3 +122,4 @@ class OneNodeSlurm:
                 p.kill()
                 p.wait()
         self.procs.clear()
+        subprocess.run(["pkill", "-KILL", "-f", str(self.state)], capture_output=True)
