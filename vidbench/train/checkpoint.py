@@ -57,13 +57,12 @@ def save_training_state(path: str | os.PathLike, state: dict[str, Any]) -> Path:
 
 def load_training_state(path: str | os.PathLike) -> dict[str, Any]:
     """Read a resume checkpoint with ``weights_only=True`` (CPU tensors)."""
+    from vidbench.models.safe_pickle import torch_load_weights
+
     if not os.path.isfile(path):
         raise BadInputError(path, "no such checkpoint")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - a damaged file is the user's problem
-        raise BadInputError(path, f"cannot read with weights_only=True "
-                                  f"({type(exc).__name__}: {exc})") from None
+    state = torch_load_weights(path, "a checkpoint written by `vidbench train motion` (resume "
+                                     "from the run that wrote it, or train again)")
     if not isinstance(state, dict) or state.get("format") != TRAIN_FORMAT:
         raise BadInputError(path, f"not a vidbench motion-training checkpoint ({TRAIN_FORMAT})")
     return state

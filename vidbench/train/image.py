@@ -24,6 +24,7 @@ import torch
 from tqdm import tqdm
 
 from vidbench.models.stylegan2 import StyleGAN2Generator, load_stylegan2
+from vidbench.models.safe_pickle import torch_load_weights
 from vidbench.models.stylegan2_disc import StyleGAN2Discriminator
 from vidbench.models.stylegan2_losses import (d_logistic_loss, ema_beta, ema_update,
                                               g_nonsaturating_loss, r1_penalty)
@@ -216,7 +217,9 @@ def train_image(config: ImageTrainConfig, out_dir: str | Path, resume: bool = Fa
     if not resume and (ckpt_path.exists() or (run / RUN_GENERATOR).exists()):
         raise VidbenchError(f"{run} already holds a run; pass --resume to continue it or "
                             f"choose another --out")
-    state = torch.load(ckpt_path, map_location="cpu", weights_only=True) if resume else None
+    state = torch_load_weights(ckpt_path, "a checkpoint written by `vidbench train image` "
+                                          "(resume the run that wrote it, or train again)") \
+        if resume else None
     if state is not None:
         _check_resumable(config_from_dict({k: v for k, v in state["args"].items()
                                            if k in ImageTrainConfig.__dataclass_fields__}),
