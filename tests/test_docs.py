@@ -156,5 +156,5 @@ def test_the_python_examples_print_what_the_readme_says(code, expected, vidbench
     assert out.getvalue() == expected
 
 
-def test_there_are_three_python_examples():   # the API, the torchmetrics class, the engine
-    assert len(_python_examples()) == 3
+def test_there_are_two_python_examples():   # the API and the torchmetrics class
+    assert len(_python_examples()) == 2

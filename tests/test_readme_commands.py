@@ -17,12 +17,13 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
 
 
 def readme_commands() -> list[str]:
-    """The `vidbench ...` lines of the README's bash blocks, comments removed (a line with
-    `...` is a sketch, not a command)."""
+    """The `vidbench ...` lines of the README's bash blocks, continued lines joined, comments
+    removed (a line with `...` is a sketch, not a command)."""
     out = []
     for lang, body in FENCE.findall(README):
         if lang != "bash":
             continue
+        body = re.sub(r"\\\n\s*", "", body)        # a line ending in \ goes on in the next
         for line in body.splitlines():
             line = line.split("  #")[0].strip()
             if line.startswith("vidbench ") and "..." not in line:
