@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 from torchmetrics import Metric
+from torchmetrics.utilities import dim_zero_cat
 
 from vidbench.evaluation.inputs import batch_to_uint8
 from vidbench.metrics.acd import compute_acd, get_acd_protocol
@@ -34,6 +35,14 @@ from vidbench.utils.distributed import tf32_disabled
 from vidbench.utils.errors import VidbenchError
 
 __all__ = ["FrechetVideoDistance", "InceptionScore", "AverageContentDistance"]
+
+
+def _gathered(state: list[torch.Tensor] | torch.Tensor) -> torch.Tensor | None:
+    """A ``cat`` state as one tensor (a list before synchronisation, a tensor after), or None
+    when nothing was added."""
+    if isinstance(state, list) and not state:
+        return None
+    return dim_zero_cat(state)
 
 
 class _VideoMetric(Metric):
@@ -143,8 +152,7 @@ class InceptionScore(_VideoMetric):
         self.probs.append(self._features(videos, self.proto.num_frames))
 
     def compute(self) -> torch.Tensor:
-        probs = self.probs if isinstance(self.probs, torch.Tensor) else \
-            (torch.cat(self.probs) if self.probs else None)
+        probs = _gathered(self.probs)
         if probs is None:
             raise VidbenchError("IS: no clips were given (update(videos))")
         n, runs = len(probs), self.proto.num_runs
@@ -176,8 +184,7 @@ class AverageContentDistance(_VideoMetric):
         self.features.append(self._features(videos, self.proto.num_frames))
 
     def compute(self) -> torch.Tensor:
-        feats = self.features if isinstance(self.features, torch.Tensor) else \
-            (torch.cat(self.features) if self.features else None)
+        feats = _gathered(self.features)
         if feats is None:
             raise VidbenchError("ACD: no videos were given (update(videos))")
         proto = dataclasses.replace(self.proto, num_videos=len(feats))

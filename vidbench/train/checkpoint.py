@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from vidbench.models.motion import MotionGenerator
+from vidbench.models.safe_pickle import torch_load_weights
 from vidbench.models.state_io import load_strict, read_state_dict, strip_prefix
 from vidbench.utils.errors import BadInputError
 from vidbench.utils.fileio import atomic_torch_save, atomic_write_text
@@ -57,8 +58,6 @@ def save_training_state(path: str | os.PathLike, state: dict[str, Any]) -> Path:
 
 def load_training_state(path: str | os.PathLike) -> dict[str, Any]:
     """Read a resume checkpoint with ``weights_only=True`` (CPU tensors)."""
-    from vidbench.models.safe_pickle import torch_load_weights
-
     if not os.path.isfile(path):
         raise BadInputError(path, "no such checkpoint")
     state = torch_load_weights(path, "a checkpoint written by `vidbench train motion` (resume "
