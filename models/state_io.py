@@ -52,11 +52,12 @@ def _listing(names: list[str]) -> str:
 
 
 def load_strict(module: nn.Module, state: Mapping[str, torch.Tensor],
-                path: str | os.PathLike, what: str) -> None:
+                path: str | os.PathLike, what: str, hint: str = "") -> None:
     """``module.load_state_dict(state, strict=True)`` with a readable error.
 
-    ``what`` names the architecture expected (it appears in the message). Raises
-    :class:`BadInputError` listing missing keys, unexpected keys and shape mismatches.
+    ``what`` names the architecture expected (it appears in the message), ``hint`` (optional)
+    says what to give instead. Raises :class:`BadInputError` listing missing keys, unexpected
+    keys and shape mismatches.
     """
     own = module.state_dict()
     missing = sorted(set(own) - set(state))
@@ -71,5 +72,6 @@ def load_strict(module: nn.Module, state: Mapping[str, torch.Tensor],
             parts.append(f"{len(unexpected)} unexpected keys: {_listing(unexpected)}")
         if shapes:
             parts.append(f"{len(shapes)} shape mismatches (file != model): {_listing(shapes)}")
-        raise BadInputError(path, f"does not match {what}: " + "; ".join(parts))
+        raise BadInputError(path, f"does not match {what}: " + "; ".join(parts)
+                            + (f"; {hint}" if hint else ""))
     module.load_state_dict(state, strict=True)
