@@ -7,7 +7,8 @@ satisfying :class:`ImageGenerator` can be that renderer; two adapters are provid
 * :class:`StyleGAN2Adapter`: the motion lives in W. ``sample_latents`` maps z ~ N(0, I)
   through the mapping network; ``render`` broadcasts one w to every synthesis layer; noise
   maps are real (one per noise layer).
-* :class:`BigGANAdapter`: the motion lives in z directly (z ~ N(0, I)); no noise maps.
+* :class:`BigGANAdapter`: the motion lives in z directly (z ~ N(0, I), paper §3); the class
+  input is fixed (one class for every frame of every video); no noise maps.
 
 :func:`render_video` renders a batch of trajectories [B, T, D] into frames [B, T, 3, S, S] with
 the noise drawn once per video and repeated over its frames (docs/official-code.md, *Noise
@@ -85,11 +86,17 @@ class StyleGAN2Adapter(nn.Module):
 
 
 class BigGANAdapter(nn.Module):
-    """:class:`ImageGenerator` over a :class:`BigGANGenerator`; latents are z vectors."""
+    """:class:`ImageGenerator` over a :class:`BigGANGenerator`; latents are z vectors.
 
-    def __init__(self, g: BigGANGenerator):
+    ``class_index``: the class every frame is rendered with (ignored by the class-free
+    variant); the class input ``y`` stays fixed while the motion generator walks z.
+    """
+
+    def __init__(self, g: BigGANGenerator, class_index: int = 0):
         super().__init__()
-        self.g = g
+        if g.n_classes and not 0 <= class_index < g.n_classes:
+            raise ValueError(f"class_index {class_index} is not in 0..{g.n_classes - 1}")
+        self.g, self.class_index = g, class_index
         self.latent_dim, self.resolution = g.dim_z, g.resolution
 
     def sample_z(self, n: int, generator: torch.Generator) -> torch.Tensor:
@@ -104,11 +111,16 @@ class BigGANAdapter(nn.Module):
     def sample_noise(self, n: int, generator: torch.Generator) -> list[torch.Tensor]:
         return []
 
+    def class_input(self, n: int) -> torch.Tensor | None:
+        """The fixed class input ``y`` for ``n`` images (None for the class-free variant)."""
+        classes = torch.full((n,), self.class_index, dtype=torch.long, device=_device(self.g))
+        return self.g.class_input(classes)
+
     def render(self, latents: torch.Tensor, noise: NoiseSpec = "none",
                generator: torch.Generator | None = None) -> torch.Tensor:
         if not (isinstance(noise, str) and noise in ("none", "random")) and len(noise) != 0:
             raise ValueError("BigGAN has no noise layers: pass noise='none' or an empty list")
-        return self.g(latents)
+        return self.g(latents, self.class_input(latents.shape[0]))
 
 
 def adapt(g: nn.Module) -> ImageGenerator:

@@ -14,6 +14,7 @@ def run(args) -> int:
     from vidbench.sample.outputs import write_grids, write_samples
 
     model = load_video_model(args.checkpoint, generator=args.generator, pca=args.pca,
+                             generator_config=args.generator_config,
                              residual_scale=args.residual_scale, device=args.device)
     result = write_samples(model, args.out, args.num_videos, seed=args.seed, fmt=args.format,
                            noise=args.noise, n_frames=args.frames, long=args.long,
@@ -33,7 +34,8 @@ def register(subparsers) -> None:
         subparsers, "sample", help="generate videos from a trained motion generator",
         description="Sample videos from a `train motion` run folder, a checkpoint, a "
                     "modelR_*.pth export, or an official modelR file (with --generator and "
-                    "--pca). Sample i is drawn from its own seed (seed, i), so samples do not "
+                    "--pca). The image generator (StyleGAN2 or BigGAN) is the one recorded with "
+                    "the motion generator. Sample i is drawn from its own seed (seed, i), so samples do not "
                     "depend on the batch size, and the noise/no-noise variants (--noise both) "
                     "share z and the motion noise. --num-frames sets the motion-generator steps n: "
                     "--long unroll renders n frames, --long interpolate inserts midpoints (2n-1 "
@@ -49,7 +51,8 @@ def register(subparsers) -> None:
     p.add_argument("--format", choices=FORMATS, default="npy", help="file layout")
     p.add_argument("--seed", type=non_negative_int, default=0, help="run seed of the samples")
     p.add_argument("--noise", choices=("per_video", "none", "both"), default="per_video",
-                   help="StyleGAN2 noise maps: one set per video, none, or both variants")
+                   help="StyleGAN2 noise maps: one set per video, none, or both variants "
+                        "(BigGAN has none)")
     p.add_argument("--num-frames", dest="frames", type=positive_int,
                    help="motion-generator steps (default: the training clip length)")
     add_deprecated_alias(p, "--frames", "--num-frames", dest="frames", type=positive_int)
@@ -61,7 +64,12 @@ def register(subparsers) -> None:
                    help="float->uint8 (truncate-01 reproduces the official evaluate.py)")
     p.add_argument("--batch-size", type=positive_int, default=8, help="videos per forward pass")
     p.add_argument("--fps", type=float, default=10.0, help="frame rate of mp4/gif files")
-    p.add_argument("--generator", metavar="G.pt", help="image generator (overrides the recorded one)")
+    p.add_argument("--generator", metavar="G.pt",
+                   help="image generator, StyleGAN2 or BigGAN-PyTorch G.pth / G_ema.pth "
+                        "(overrides the recorded one; its sha256 must match)")
+    p.add_argument("--generator-config", metavar="FILE.json",
+                   help="BigGAN only: its settings (default: the ones recorded with the motion "
+                        "generator, else biggan.json beside the generator; docs/biggan.md)")
     p.add_argument("--pca", metavar="DIR", help="PCA folder (overrides the recorded one)")
     p.add_argument("--residual-scale", type=float, default=0.2,
                    help="λ for an official modelR file (exports record their own)")

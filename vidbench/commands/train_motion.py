@@ -1,4 +1,5 @@
-"""`vidbench train motion`: train MoCoGAN-HD's motion generator over a frozen StyleGAN2."""
+"""`vidbench train motion`: train MoCoGAN-HD's motion generator over a frozen StyleGAN2 or
+BigGAN image generator."""
 from __future__ import annotations
 
 import argparse
@@ -25,6 +26,8 @@ def overrides_from_args(args) -> dict[str, object]:
     dataset, root = getattr(args, "dataset", None), getattr(args, "root", None)
     if generator:
         o["generator"] = _path(generator)
+    if getattr(args, "generator_config", None):
+        o["generator_config"] = _path(args.generator_config)
     if pca:
         o["pca"] = _path(pca)
     elif generator and not args.resume:
@@ -93,8 +96,11 @@ def register(train_subparsers) -> None:
     p = add_command(
         train_subparsers, "motion", help="train MoCoGAN-HD's motion generator (G_I frozen)",
         description=(
-            "Train the motion generator G_M of MoCoGAN-HD over a frozen StyleGAN2 image "
-            "generator and its PCA basis (`vidbench pca`), against a video data set. Defaults "
+            "Train the motion generator G_M of MoCoGAN-HD over a frozen image generator "
+            "(StyleGAN2: the motion walks W; BigGAN-PyTorch G.pth/G_ema.pth: it walks z, "
+            "the class fixed, settings from biggan.json beside the file or "
+            "--generator-config, docs/biggan.md) and its PCA basis (`vidbench pca`), against "
+            "a video data set. Defaults "
             "follow the official code (snap-research/MoCoGAN-HD 27356ba); presets: "
             f"{', '.join(PRESETS)} (`paper` picks the row of --dataset when it has one). "
             "Where the paper and the official code differ (docs/official-code.md), the code is the "
@@ -113,7 +119,11 @@ def register(train_subparsers) -> None:
         example="vidbench train motion --generator shapes_g.pt --pca shapes_g_pca "
                 "--dataset shapes --preset tiny --steps 50 --out runs/motion-tiny")
     p.add_argument("--generator", metavar="G.pt", default=argparse.SUPPRESS,
-                   help="StyleGAN2 file (rosinality layout) or `train image` run folder")
+                   help="StyleGAN2 file (rosinality layout), `train image` run folder, or "
+                        "BigGAN-PyTorch G.pth / G_ema.pth (the kind is recognised)")
+    p.add_argument("--generator-config", metavar="FILE.json", default=argparse.SUPPRESS,
+                   help="BigGAN only: its settings as BigGAN-PyTorch option names "
+                        "(default: biggan.json beside the generator; docs/biggan.md)")
     p.add_argument("--pca", metavar="DIR", default=argparse.SUPPRESS,
                    help="PCA folder (default: <generator stem>_pca next to the generator)")
     p.add_argument("--dataset", metavar="SRC", default=argparse.SUPPRESS,

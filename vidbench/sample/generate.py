@@ -88,10 +88,16 @@ def _motion_state(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any] |
 
 def load_video_model(path: str | os.PathLike, *, generator: str | None = None,
                      pca: str | None = None, residual_scale: float = 0.2,
+                     generator_config: str | os.PathLike | None = None,
                      device: str | torch.device = "cpu") -> VideoModel:
     """Open a run folder, a ``checkpoint-*.pt``, a vidbench export or an official
     ``modelR_*.pth`` (the last needs ``generator`` and ``pca``). ``generator``/``pca`` override
-    the recorded paths; the files must have the recorded sha256 when one is recorded."""
+    the recorded paths; the files must have the recorded sha256 when one is recorded.
+
+    A BigGAN image generator is rebuilt from the config recorded with the motion generator
+    (``generator_config``, a JSON file, may restate it but not change it; without a recorded
+    config, e.g. for an official modelR file, it is ``generator_config`` or ``biggan.json``
+    beside the generator)."""
     state, meta, used = _motion_state(Path(strip_scheme(path)))
     if meta is None:
         if generator is None or pca is None:
@@ -102,15 +108,30 @@ def load_video_model(path: str | os.PathLike, *, generator: str | None = None,
                                 "n_pca": n_pca, "residual_scale": residual_scale,
                                 "residual": True},
                 "n_frames": 16, "pca": {"files": {}}, "image_generator": {}}
-    loaded = load_image_generator(generator or meta["image_generator"]["path"], device=device)
-    want = meta["image_generator"].get("sha256")
+    recorded = meta["image_generator"]
+    config = generator_config
+    if config is None and recorded.get("kind") == "biggan":
+        config = recorded["config"]
+    loaded = load_image_generator(generator or recorded["path"], config=config, device=device)
+    want = recorded.get("sha256")
     if want and loaded.sha256 != want:
         raise BadInputError(loaded.path, f"sha256 {loaded.sha256} differs from {want}, the image "
                                          "generator the motion generator was trained with")
+    if recorded.get("kind") == "biggan" and loaded.describe().get("config") != recorded["config"]:
+        changed = sorted(k for k, v in recorded["config"].items()
+                         if loaded.describe().get("config", {}).get(k) != v)
+        raise BadInputError(str(generator_config or loaded.path),
+                            f"BigGAN settings {', '.join(changed) or '(kind)'} differ from the "
+                            f"ones the motion generator was trained with "
+                            f"({ {k: recorded['config'][k] for k in changed} })")
     files = meta["pca"].get("files", {})
     basis = load_pca(pca or meta["pca"]["dir"],
                      expected_hashes={k: v for k, v in files.items() if k in PCA_CHECKED})
     args = meta["constructor"]
+    if args["latent_dim"] != loaded.adapter.latent_dim:
+        raise BadInputError(loaded.path, f"latent size {loaded.adapter.latent_dim} does not fit "
+                                         f"the motion generator's {args['latent_dim']}: give the "
+                                         "image generator it was trained with")
     motion = MotionGenerator(args["latent_dim"], args["hidden_dim"], args["n_pca"],
                              residual_scale=args["residual_scale"], residual=args["residual"])
     load_strict(motion, state, used, "MoCoGAN-HD motion generator")

@@ -1,6 +1,16 @@
 """Opening a frozen image generator file for motion training, PCA and sampling.
 
-Reads a rosinality-layout StyleGAN2 checkpoint (``{"g_ema": state_dict}``;
+:func:`load_image_generator` is the one door for every command: it reads the file once with
+``weights_only=True``, recognises its kind (:func:`generator_file_kind`) and returns the
+network behind the :class:`~vidbench.models.generator_api.ImageGenerator` interface.
+
+* **BigGAN** (``kind "biggan"``): a ``G.pth`` / ``G_ema.pth`` as ajbrock/BigGAN-PyTorch's
+  ``train.py`` writes it (``torch.save(G.state_dict())``). Its architecture cannot all be read
+  from the weights (epsilons, attention, hier), so it comes with its config: a JSON object of
+  BigGAN-PyTorch option names (:class:`~vidbench.models.biggan.BigGANConfig`), given
+  explicitly (``--generator-config``) or as ``biggan.json`` beside the weights
+  (docs/biggan.md). Every key and shape is checked against the network that config builds.
+* **StyleGAN2** (``kind "stylegan2"``): reads a rosinality-layout StyleGAN2 checkpoint (``{"g_ema": state_dict}``;
 docs/official-code.md, *Image-generator checkpoint layout*) with ``weights_only=True`` and works
 out its architecture from the state dict itself: size from the number of ``to_rgbs``,
 ``style_dim`` and ``n_mlp`` from the mapping layers, channels per resolution from the conv
@@ -16,12 +26,14 @@ import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
-from vidbench.models.generator_api import StyleGAN2Adapter
-from vidbench.models.state_io import load_strict, read_state_dict
+from vidbench.models.biggan import BigGANConfig, load_biggan_pytorch
+from vidbench.models.generator_api import BigGANAdapter, ImageGenerator, StyleGAN2Adapter
+from vidbench.models.safe_pickle import torch_load_weights
+from vidbench.models.state_io import load_strict
 from vidbench.models.stylegan2 import StyleGAN2Generator
 from vidbench.utils.errors import BadInputError
 from vidbench.utils.hashing import sha256_file
@@ -95,35 +107,133 @@ def infer_stylegan2_arch(state: dict[str, torch.Tensor], path: str | os.PathLike
     return StyleGAN2Arch(2 ** (n_rgbs + 2), int(style_dim), int(n_mlp), channels, lr_mlp)
 
 
+GENERATOR_KINDS = ("stylegan2", "biggan")
+BIGGAN_CONFIG_FILE = "biggan.json"
+EXPECTED_GENERATOR = ("an image generator: a StyleGAN2 checkpoint in rosinality's layout "
+                      "({'g_ema': state dict}), a `vidbench train image` run folder, or a "
+                      "BigGAN-PyTorch G.pth / G_ema.pth with its config (docs/biggan.md)")
+
+
+def _is_state_dict(obj: Any) -> bool:
+    return isinstance(obj, Mapping) and bool(obj) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items())
+
+
+def generator_file_kind(obj: Any, path: str | os.PathLike, key: str = "g_ema") -> str:
+    """``"stylegan2"`` or ``"biggan"`` for what a generator file holds (read with
+    ``weights_only=True``); anything else is a :class:`BadInputError` saying what the file
+    looks like and which file to give instead."""
+    if isinstance(obj, Mapping) and key in obj:
+        return "stylegan2"
+    if _is_state_dict(obj):
+        keys = set(obj)
+        if {"style.1.weight", "input.input"} <= keys:
+            raise BadInputError(path, f"holds a bare StyleGAN2 state dict; vidbench reads "
+                                      f"rosinality's checkpoint layout: save it as "
+                                      f"torch.save({{'{key}': state_dict}}, ...)")
+        has_blocks = any(k.startswith("blocks.") for k in keys)
+        if "linear.weight" in keys and has_blocks and any(k.startswith("output_layer.")
+                                                          for k in keys):
+            return "biggan"
+        if "linear.weight" in keys and has_blocks:
+            raise BadInputError(path, "looks like a BigGAN-PyTorch discriminator (D.pth / "
+                                      "D_ema.pth: blocks and linear, no output_layer); give "
+                                      "the generator G_ema.pth or G.pth from the same folder")
+    if isinstance(obj, Mapping) and {"state", "param_groups"} <= set(obj):
+        raise BadInputError(path, "holds an optimiser state (BigGAN-PyTorch's G_optim.pth / "
+                                  "D_optim.pth); give the generator G_ema.pth or G.pth from "
+                                  "the same folder")
+    found = sorted(map(str, obj))[:8] if isinstance(obj, Mapping) else type(obj).__name__
+    raise BadInputError(path, f"is not a generator vidbench knows (found: {found}); give "
+                              f"{EXPECTED_GENERATOR}")
+
+
+def read_biggan_config(source: BigGANConfig | Mapping[str, Any] | str | os.PathLike
+                       ) -> tuple[BigGANConfig, str | None]:
+    """``(config, file it came from or None)`` from a config, a mapping or a JSON file."""
+    if isinstance(source, BigGANConfig):
+        return source, None
+    if isinstance(source, Mapping):
+        return BigGANConfig.from_mapping(source, "BigGAN config"), None
+    path = os.path.abspath(os.fspath(source))
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BadInputError(path, f"cannot read a BigGAN config ({exc}); write a JSON object "
+                                  "of BigGAN-PyTorch option names (docs/biggan.md)") from None
+    return BigGANConfig.from_mapping(data, path), path
+
+
+def _biggan_config_for(path: str, config) -> tuple[BigGANConfig, str | None]:
+    if config is not None:
+        return read_biggan_config(config)
+    beside = os.path.join(os.path.dirname(path), BIGGAN_CONFIG_FILE)
+    if os.path.isfile(beside):
+        return read_biggan_config(beside)
+    raise BadInputError(path, f"is a BigGAN-PyTorch generator, and its settings cannot all be "
+                              f"read from the weights: write them to {BIGGAN_CONFIG_FILE} beside "
+                              f"it, or pass --generator-config FILE.json (docs/biggan.md; "
+                              f"BigGAN-PyTorch's state_dict.pth holds them but also pickled "
+                              f"Python objects, so vidbench does not read it)")
+
+
 @dataclass
 class LoadedGenerator:
     """A frozen image generator with what identifies it."""
 
-    adapter: StyleGAN2Adapter
+    adapter: ImageGenerator
     path: str
     sha256: str
-    arch: StyleGAN2Arch
+    arch: StyleGAN2Arch | BigGANConfig
+    kind: str = "stylegan2"
+    config_file: str | None = None      # BigGAN: the JSON its config was read from
 
     def describe(self) -> dict[str, Any]:
+        if isinstance(self.arch, BigGANConfig):
+            return {"path": self.path, "sha256": self.sha256, "kind": "biggan",
+                    "config": self.arch.to_json(), "config_file": self.config_file}
         return {"path": self.path, "sha256": self.sha256, "kind": "stylegan2",
                 "arch": self.arch.to_json()}
 
 
 def load_image_generator(path: str | os.PathLike, *, size: int | None = None,
+                         config: BigGANConfig | Mapping[str, Any] | str | os.PathLike | None = None,
                          key: str = "g_ema", lr_mlp: float = 0.01,
                          device: str | torch.device = "cpu") -> LoadedGenerator:
-    """Open a rosinality StyleGAN2 file strictly, frozen and in eval mode, on ``device``.
+    """Open an image generator file strictly, frozen and in eval mode, on ``device``.
 
-    ``path`` is a ``.pt`` file or a ``vidbench train image`` run folder (its ``generator.pt``,
-    checked against the sha256 in its ``generator.json`` when there is one).
-    ``size`` (optional) is checked against the size found in the file.
+    ``path`` is a rosinality StyleGAN2 ``.pt`` file, a ``vidbench train image`` run folder (its
+    ``generator.pt``, checked against the sha256 in its ``generator.json`` when there is one),
+    or a BigGAN-PyTorch ``G.pth`` / ``G_ema.pth``; :func:`generator_file_kind` tells them
+    apart. ``config`` (BigGAN only: a :class:`BigGANConfig`, a mapping or a JSON path) gives
+    the BigGAN settings; without it ``biggan.json`` beside the file is read.
+    ``size`` (optional) is checked against the size found in the file or config.
     """
     path = os.path.abspath(os.fspath(path))
     if os.path.isdir(path) and os.path.isfile(os.path.join(path, RUN_GENERATOR_JSON)):
         path = str(read_run_generator(path)[1])
     elif os.path.isdir(path) and os.path.isfile(os.path.join(path, RUN_GENERATOR)):
         path = os.path.join(path, RUN_GENERATOR)
-    state = read_state_dict(path, key=key)
+    if not os.path.isfile(path):
+        raise BadInputError(path, f"no such file; give {EXPECTED_GENERATOR}")
+    obj = torch_load_weights(path, EXPECTED_GENERATOR)
+    kind = generator_file_kind(obj, path, key)
+    if kind == "biggan":
+        cfg, cfg_file = _biggan_config_for(path, config)
+        if size is not None and size != cfg.resolution:
+            raise BadInputError(path, f"holds a {cfg.resolution}x{cfg.resolution} generator, "
+                                      f"not {size}x{size}")
+        g = load_biggan_pytorch(path, cfg, state=obj)
+        return LoadedGenerator(BigGANAdapter(g, cfg.class_index).to(device), path,
+                               sha256_file(path), cfg, "biggan", cfg_file)
+    if config is not None:
+        raise BadInputError(path, "holds a StyleGAN2 checkpoint; a BigGAN config "
+                                  "(--generator-config) applies to BigGAN-PyTorch files only")
+    state = obj[key]
+    if not _is_state_dict(state):
+        raise BadInputError(path, f"entry {key!r} is not a state dict of tensors; give "
+                                  f"{EXPECTED_GENERATOR}")
     arch = infer_stylegan2_arch(state, path, lr_mlp)
     if size is not None and size != arch.size:
         raise BadInputError(path, f"holds a {arch.size}x{arch.size} generator, not {size}x{size}")

@@ -148,7 +148,8 @@ def train_motion(cfg: MotionTrainConfig, run_dir: str | Path, *, resume: bool = 
         raise VidbenchError(f"{run_dir} already holds a run ({LATEST}); pass --resume to continue "
                             "it or choose another --out")
     device = torch.device(cfg.device)
-    loaded = load_image_generator(cfg.generator, device=device)
+    loaded = load_image_generator(cfg.generator, config=cfg.generator_config,
+                                  device=device)
     image = loaded.adapter
     pca = load_pca(cfg.pca)
     if pca.components.shape[1] != image.latent_dim or pca.components.shape[0] < cfg.motion.n_pca:

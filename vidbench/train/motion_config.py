@@ -85,7 +85,9 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class MotionTrainConfig:
-    generator: str | None = None    # image generator file (rosinality layout, ``g_ema``)
+    generator: str | None = None    # image generator file (StyleGAN2 rosinality layout or
+                                    # BigGAN-PyTorch G.pth / G_ema.pth)
+    generator_config: str | None = None  # BigGAN config JSON (None: biggan.json beside it)
     pca: str | None = None          # folder with pca_comp.npy, pca_stdev.npy, style_mean.npy
     mode: str = "in-domain"         # in-domain | cross-domain (docs/official-code.md)
     image_disc_variant: str = "official"  # official | paper-contrastive (in-domain, paper §3.2)
