@@ -29,15 +29,18 @@ CONFIG = {"resolution": 32, "n_classes": 3, "G_ch": 4, "dim_z": 20, "G_shared": 
 
 def biggan_pytorch_keys(cfg: dict) -> dict[str, tuple]:
     """``Generator(**cfg).state_dict()`` shapes of ajbrock/BigGAN-PyTorch (``G_param='SN'``,
-    ``norm_style='bn'``, ``G_shared``, ``hier``), written out from its ``BigGAN.py``/``layers.py``
-    independently of vidbench's module."""
+    ``norm_style='bn'``; with or without ``G_shared`` and ``hier``), written out from its
+    ``BigGAN.py``/``layers.py`` independently of vidbench's module."""
     ch, res = cfg["G_ch"], cfg["resolution"]
     assert res == 32                                   # G_arch[32]: 3 blocks of 4·ch channels
     ins, outs, block_res = [4 * ch] * 3, [4 * ch] * 3, [8, 16, 32]
-    chunk = cfg["dim_z"] // (len(ins) + 1)
-    cond = cfg["shared_dim"] + chunk
+    chunk = cfg["dim_z"] // (len(ins) + 1) if cfg["hier"] else cfg["dim_z"]
+    shared_dim = cfg["shared_dim"] or cfg["dim_z"]
+    cond = shared_dim + (chunk if cfg["hier"] else 0)
     attn = [int(r) for r in cfg["G_attn"].split("_")]
-    keys: dict[str, tuple] = {"shared.weight": (cfg["n_classes"], cfg["shared_dim"])}
+    keys: dict[str, tuple] = {}
+    if cfg["G_shared"]:
+        keys["shared.weight"] = (cfg["n_classes"], shared_dim)
 
     def sn(prefix, shape, bias=True):
         keys[prefix + ".weight"] = shape
@@ -52,8 +55,12 @@ def biggan_pytorch_keys(cfg: dict) -> dict[str, tuple]:
         sn(p + "conv2", (cout, cout, 3, 3))
         sn(p + "conv_sc", (cout, cin, 1, 1))
         for bn, c in (("bn1", cin), ("bn2", cout)):
-            sn(p + bn + ".gain", (c, cond), bias=False)
-            sn(p + bn + ".bias", (c, cond), bias=False)
+            if cfg["G_shared"]:
+                sn(p + bn + ".gain", (c, cond), bias=False)
+                sn(p + bn + ".bias", (c, cond), bias=False)
+            else:                                      # nn.Embedding(n_classes, c)
+                keys[p + bn + ".gain.weight"] = keys[p + bn + ".bias.weight"] = \
+                    (cfg["n_classes"], c)
             keys[p + bn + ".stored_mean"] = keys[p + bn + ".stored_var"] = (c,)
         if r in attn:
             p = f"blocks.{i}.1."
@@ -208,3 +215,25 @@ def test_wrong_files_and_configs_are_refused_by_name(biggan_dir, tmp_path, capsy
     with pytest.raises(BadInputError, match="StyleGAN2 checkpoint; a BigGAN config"):
         load_image_generator(sg, config=CONFIG)
     assert load_image_generator(sg).kind == "stylegan2"     # recognised without a config
+
+
+@pytest.mark.parametrize("shared,hier", [(False, False), (True, False)])
+def test_other_biggan_pytorch_layouts_load_and_condition_on_the_class(tmp_path, shared, hier):
+    """train.py's own defaults (no G_shared, no hier: per-layer class embeddings) and a shared
+    embedding with a flat z: strict load from the independent key list, class matters."""
+    cfg = {**CONFIG, "G_shared": shared, "hier": hier, "shared_dim": 0, "class_index": 1}
+    state = random_state(cfg, seed=3)
+    torch.save(state, tmp_path / "G.pth")
+    loaded = load_image_generator(tmp_path / "G.pth", config=cfg)
+    assert loaded.kind == "biggan" and loaded.adapter.latent_dim == 20
+    g = loaded.adapter.g
+    assert {k: tuple(v.shape) for k, v in g.state_dict().items()} == biggan_pytorch_keys(cfg)
+    z = torch.randn(2, 20, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        img = loaded.adapter.render(z)
+        ones = torch.ones(2, dtype=torch.long)
+        assert torch.equal(img, g(z, g.shared(ones) if shared else ones))
+        assert not torch.allclose(img, g(z, g.class_input(torch.zeros(2, dtype=torch.long))))
+    assert img.shape == (2, 3, 32, 32) and img.abs().max() <= 1
+    with pytest.raises(BadInputError, match="hier without G_shared"):
+        load_image_generator(tmp_path / "G.pth", config={**cfg, "G_shared": False, "hier": True})
