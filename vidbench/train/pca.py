@@ -1,4 +1,5 @@
-"""The PCA basis of W that the motion generator moves along (docs/official-code.md, *PCA basis*).
+"""The PCA basis that the motion generator moves along (docs/official-code.md, *PCA basis*): of
+W for a StyleGAN2, of z itself for a BigGAN (paper §3; docs/biggan.md).
 
 Reference: snap-research/MoCoGAN-HD ``get_stats_pca.py``: z ~ N(0, I) in batches, mapped through
 the frozen mapping network, then sklearn ``IncrementalPCA(n_components=D)``. Keeping every
