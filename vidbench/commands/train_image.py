@@ -16,7 +16,7 @@ from vidbench.utils.errors import BadInputError
 _FLAGS = {"dataset": "dataset", "root": "root", "size": "size", "steps": "steps",
           "batch": "batch", "lr": "lr", "channels": "channels", "resize": "resize",
           "r1_gamma": "r1_gamma", "checkpoint_every": "checkpoint_every", "seed": "seed",
-          "hflip": "hflip", "log_every": "log_every"}
+          "hflip": "hflip", "log_every": "log_every", "augment": "augment"}
 
 
 def _saved_config(out: Path) -> dict:
@@ -101,6 +101,9 @@ def register(train_subparsers) -> None:
     p.add_argument("--r1-gamma", default=keep, type=float, help="R1 weight gamma")
     p.add_argument("--hflip", action=argparse.BooleanOptionalAction, default=keep,
                    help="random left-right flips of the real images (preset: off)")
+    p.add_argument("--augment", default=keep, metavar="POLICY",
+                   help="DiffAugment transforms of the discriminator's inputs, comma-separated: "
+                        "translation, cutout (preset: none)")
     p.add_argument("--checkpoint-every", default=keep, type=positive_int,
                    help="steps between checkpoints and sample grids")
     p.add_argument("--log-every", default=keep, type=positive_int,

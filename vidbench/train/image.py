@@ -2,7 +2,8 @@
 
 Reference: Karras et al., "Analyzing and Improving the Image Quality of StyleGAN" (CVPR 2020) as
 trained by rosinality/stylegan2-pytorch ``train.py``, whose checkpoint layout MoCoGAN-HD reads.
-Path-length regularisation, style mixing and ADA are left out by choice.
+Path-length regularisation, style mixing and ADA are left out by choice; ``augment`` turns on
+DiffAugment's translation and cutout of D's inputs (:mod:`vidbench.train.diffaugment`).
 
 A run directory holds ``config.json``, ``log.jsonl``, a resumable ``checkpoint.pt`` and, at
 the end, ``generator.pt`` with ``generator.json``, read by :func:`load_generator_from_run`.
@@ -34,6 +35,7 @@ from vidbench.data.writers import write_grid
 from vidbench.utils.errors import BadInputError, TrainingInterrupted, VidbenchError
 from vidbench.utils.fileio import atomic_torch_save, atomic_write_text
 from vidbench.utils.hashing import sha256_file
+from vidbench.train.diffaugment import diff_augment, parse_policy
 from vidbench.train.image_generator import RUN_GENERATOR, RUN_GENERATOR_JSON, read_run_generator
 from vidbench.train.image_data import batch_indices, load_image_bank, make_batch
 from vidbench.train.image_config import PRESETS, ImageTrainConfig, config_from_dict, preset
@@ -147,7 +149,9 @@ def _d_step(c: ImageTrainConfig, g, d, d_optim, real: torch.Tensor, rng: torch.G
     with torch.no_grad():
         z = torch.randn(len(real), c.style_dim, generator=rng).to(real.device)
         fake = g(z, noise="random", generator=rng)
-    real_pred, fake_pred = d(real), d(fake)
+    policy = parse_policy(c.augment)
+    real_pred = d(diff_augment(real, policy, rng))
+    fake_pred = d(diff_augment(fake, policy, rng))
     d_loss = d_logistic_loss(real_pred, fake_pred)
     d_optim.zero_grad(set_to_none=True)
     d_loss.backward()
@@ -157,7 +161,7 @@ def _d_step(c: ImageTrainConfig, g, d, d_optim, real: torch.Tensor, rng: torch.G
              "fake_score": fake_pred.detach().mean().item()}
     if regularize:
         real = real.detach().requires_grad_(True)
-        r1 = r1_penalty(d(real), real)
+        r1 = r1_penalty(d(diff_augment(real, policy, rng)), real)
         d_optim.zero_grad(set_to_none=True)
         (c.r1_gamma / 2 * c.r1_every * r1).backward()
         ddp.allreduce_grads(d.parameters())
@@ -171,7 +175,8 @@ def _g_step(c: ImageTrainConfig, g, d, g_optim, rng: torch.Generator, n: int, de
     g.requires_grad_(True)
     d.requires_grad_(False)
     z = torch.randn(n, c.style_dim, generator=rng).to(device)
-    g_loss = g_nonsaturating_loss(d(g(z, noise="random", generator=rng)))
+    fake = g(z, noise="random", generator=rng)
+    g_loss = g_nonsaturating_loss(d(diff_augment(fake, parse_policy(c.augment), rng)))
     g_optim.zero_grad(set_to_none=True)
     g_loss.backward()
     ddp.allreduce_grads(g.parameters())

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from vidbench.data.resize import RESIZE_METHODS
+from vidbench.train.diffaugment import parse_policy
 from vidbench.utils.errors import VidbenchError
 
 _RESIZE = tuple(RESIZE_METHODS)
@@ -26,6 +27,7 @@ class ImageTrainConfig:
     frame_step: int = 1               # keep every k-th frame of each video
     max_images: int | None = 200_000  # frames held in memory (uint8), None = all
     hflip: bool = False               # random left-right mirroring of reals
+    augment: str = ""                 # DiffAugment policy for D's inputs, e.g. "translation,cutout"
     size: int = 64                    # image side (power of two >= 8)
     style_dim: int = 512              # z and w dimension
     n_mlp: int = 8                    # mapping layers
@@ -61,6 +63,10 @@ class ImageTrainConfig:
         group = min(4, self.batch)
         need(self.batch % group == 0, f"batch {self.batch} must be divisible by the minibatch-"
                                       f"stddev group {group} (use 1, 2, 3 or a multiple of 4)")
+        try:
+            parse_policy(self.augment)
+        except ValueError as err:
+            need(False, f"augment: {err}")
         need(self.lr > 0, f"lr must be > 0, got {self.lr}")
         need(self.r1_gamma >= 0, f"r1_gamma must be >= 0, got {self.r1_gamma}")
         need(self.ema_half_life > 0, f"ema_half_life must be > 0, got {self.ema_half_life}")
