@@ -347,3 +347,28 @@ def test_fixed_size():
     np.testing.assert_allclose(areas["square"], areas["square"][0], rtol=0.02)
     with pytest.raises(VidbenchError, match="size"):
         make_shapes(size="huge")
+
+
+def test_speed_scales_the_pace_and_keeps_every_other_draw():
+    from vidbench.data.shapes import make_shapes
+    from vidbench.metrics.clip_motion import track_foreground
+
+    common = dict(num_videos=8, length=12, resolution=64, seed=3, shape="square",
+                  motion="horizontal+vertical+diagonal+circular", scale=1.0, size="fixed",
+                  background="black", colour="white")
+    base, slow = make_shapes(**common), make_shapes(**common, speed=0.5)
+    assert base.fingerprint != slow.fingerprint and slow.meta["speed"] == 0.5
+    assert "speed" not in base.meta                      # the default's fingerprint is unchanged
+    for i in range(8):
+        pb, ps = base._params(i), slow._params(i)
+        assert pb["center"] == ps["center"] and pb["shape"] == ps["shape"]
+        if "velocity" in pb:
+            assert ps["velocity"] == [v * 0.5 for v in pb["velocity"]]
+        np.testing.assert_array_equal(base[i][0], slow[i][0])        # same first frame
+        # with no bounce in the first frames, frame 2 of the slow clip is frame 1 of the other
+        if pb["motion"] != "circular":
+            _, cb = track_foreground(base[i][:2])
+            _, cs = track_foreground(slow[i][:3])
+            np.testing.assert_allclose(cs[2], cb[1], atol=0.6)
+    with pytest.raises(VidbenchError, match="speed"):
+        make_shapes(**common, speed=3)

@@ -101,13 +101,13 @@ class ShapesSource(ClipSource):
     def __init__(self, num_videos: int, length: int, resolution: int, seed: int,
                  motions: tuple[str, ...], shapes: tuple[str, ...], scale: float = 1.0,
                  background: str = "any", colours: tuple[str, ...] = tuple(COLOURS),
-                 orientation: str = "random", size: str = "random"):
+                 orientation: str = "random", size: str = "random", speed: float = 1.0):
         super().__init__()
         self.num_videos, self.length = num_videos, length
         self.resolution, self.seed = resolution, seed
         self.motions, self.shapes = motions, shapes
         self.scale, self.background, self.colours = scale, background, colours
-        self.orientation, self.size = orientation, size
+        self.orientation, self.size, self.speed = orientation, size, speed
         self.name = "shapes"
         options = {"num_videos": num_videos, "length": length, "resolution": resolution,
                    "seed": seed, "motions": list(motions), "shapes": list(shapes)}
@@ -122,6 +122,8 @@ class ShapesSource(ClipSource):
             options["orientation"] = orientation
         if size != "random":
             options["size"] = size
+        if speed != 1.0:
+            options["speed"] = speed
         self.fingerprint = fingerprint_of({"dataset": "shapes", "version": SHAPES_VERSION,
                                            **options})
         self.meta = {"dataset": "shapes", "generator_version": SHAPES_VERSION, **options}
@@ -189,6 +191,13 @@ class ShapesSource(ClipSource):
             p["phase"] = float(rng.uniform(0, 2 * np.pi))
         elif motion == "rotation":
             p["angular_speed"] = sign[0] * float(rng.uniform(0.10, 0.25))
+        if self.speed != 1.0:  # drawn above all the same: only the pace changes
+            if "velocity" in p:
+                p["velocity"] = [v * self.speed for v in p["velocity"]]
+            if "angular_speed" in p:
+                p["angular_speed"] *= self.speed
+            if "zoom_period" in p:
+                p["zoom_period"] /= self.speed
         return p
 
     def labels(self, index: int) -> dict[str, Any]:
@@ -286,6 +295,7 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
                 colour: str | Sequence[str] | None = None,   # foreground colour(s); None = all
                 orientation: str = "random",                 # random | upright
                 size: str = "random",                        # random | fixed
+                speed: float = 1.0,                          # pace factor, 0.1..2
                 ) -> ShapesSource:
     """Build the ``shapes`` data set: ``src[i]`` is a uint8 clip ``[length, res, res, 3]``.
 
@@ -296,9 +306,12 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
     a vertex up; the ``rotation`` class still spins from there); ``size=fixed`` gives every
     shape the middle radius, :data:`FIXED_SIZE` (times ``scale``). Each video's other random
     choices are the same whatever these five are (with ``size=fixed`` the centre comes from the
-    same draws, placed within the room the radius leaves)."""
+    same draws, placed within the room the radius leaves). ``speed`` multiplies every video's
+    pace (velocity, angular speed, zoom frequency) after the same draws."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0.25 <= scale <= 2:
         raise VidbenchError(f"shapes: scale must be a number between 0.25 and 2, got {scale!r}")
+    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.1 <= speed <= 2:
+        raise VidbenchError(f"shapes: speed must be a number between 0.1 and 2, got {speed!r}")
     for name, value, valid in (("background", background, BACKGROUNDS),
                                ("orientation", orientation, ORIENTATIONS),
                                ("size", size, SIZES)):
@@ -314,4 +327,4 @@ def make_shapes(num_videos: int = 256,                       # videos in the set
                         shapes=_choose(shape, SHAPE_KINDS, "shape"),
                         scale=float(scale), background=background,
                         colours=_choose(colour, tuple(COLOURS), "colour"),
-                        orientation=orientation, size=size)
+                        orientation=orientation, size=size, speed=float(speed))
