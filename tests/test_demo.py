@@ -90,8 +90,8 @@ def test_cli_help_and_bad_arguments(capsys):
         parser.parse_args(["demo", "--seed", "-1"])
     assert "seed must be >= 0" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        parser.parse_args(["demo", "--workers", "0"])
-    assert "workers must be >= 1" in capsys.readouterr().err
+        parser.parse_args(["demo", "--processes", "0"])
+    assert "processes must be >= 1" in capsys.readouterr().err
 
 
 @pytest.mark.slow
