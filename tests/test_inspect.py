@@ -85,7 +85,7 @@ def test_inspect_report_for_generic_source_reads_clips():
 
 def test_help_ends_with_an_example(capsys):
     with pytest.raises(SystemExit):
-        build_parser().parse_args(["data", "inspect", "--dataset", "--help"])
+        build_parser().parse_args(["data", "inspect", "--help"])
     out = capsys.readouterr().out
     assert "example:" in out and "vidbench data inspect" in out.split("example:")[1]
 
