@@ -1,31 +1,31 @@
 """A one-node Slurm for the tests: munged, slurmctld and slurmd on this machine, with their
 state, logs and ``slurm.conf`` in a temporary folder, stopped afterwards.
 
-:func:`slurm_missing` says why the cluster cannot start here (no Debian ``slurm-wlm`` /
-``munge``, not root); the Slurm tests skip with that reason.
+:func:`require_slurm` stops a test that cannot start the cluster here: without Debian's
+``slurm-wlm`` / ``munge`` it fails in CI and skips elsewhere (naming
+``tools/install-system-packages``, see ``_system.py``); not being root is a skip.
 """
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
-PROGRAMS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel")
+import pytest
+
+from _system import require_programs
+
+PROGRAMS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel", "sinfo")
 
 
-def slurm_missing() -> str | None:
-    """Why a one-node Slurm cannot start here, or None."""
-    absent = [p for p in PROGRAMS if shutil.which(p) is None]
-    if absent:
-        return (f"Slurm is not installed ({', '.join(absent)} missing): apt-get install "
-                "slurm-wlm munge (.ci/run does this)")
+def require_slurm() -> None:
+    """Fail (CI) or skip (elsewhere) without Slurm's programs; skip when not root."""
+    require_programs(*PROGRAMS)
     if os.geteuid() != 0:
-        return "the one-node Slurm of the tests runs its daemons as root"
-    return None
+        pytest.skip("the one-node Slurm of the tests runs its daemons as root")
 
 
 def _free_port() -> int:

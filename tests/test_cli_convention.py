@@ -126,20 +126,94 @@ def test_version_is_the_package_version(capsys):
      "frames", 4),
     (["train", "image", "--dataset", "shapes", "--out", "o"], ["--batch", "4"], "batch", 4),
     (["report", "--out", "o"], ["--quiet"], "quiet", True),
+    (["demo"], ["--workers", "3"], "processes", 3),
+    (["ref", "compute", "--dataset", "shapes"], ["--num", "5"], "num_real", 5),
+    (["ref", "export", "shapes", "f.npz"], ["--num", "5"], "num_real", 5),
 ])
 def test_renamed_flags_keep_their_old_spelling_with_a_warning(argv, old, dest, value, capsys):
     new = {"--data": "--dataset", "--frames": "--num-frames", "--batch": "--batch-size",
-           "--quiet": "--no-progress"}[old[0]]
+           "--quiet": "--no-progress", "--workers": "--processes", "--num": "--num-real"}[old[0]]
     args = build_parser().parse_args(argv + [new, *old[1:]])
     assert getattr(args, dest) == value and capsys.readouterr().err == ""
     args = build_parser().parse_args(argv + old)
     assert getattr(args, dest) == value
     err = capsys.readouterr().err
     assert f"{old[0]} is deprecated" in err and f"use {new}" in err
-    path = tuple(argv[:2]) if argv[0] == "train" else tuple(argv[:1])
+    path = tuple(argv[:2]) if argv[0] in ("train", "ref") else tuple(argv[:1])
     assert f"{old[0]} " not in dict(PARSERS)[path].format_help()  # hidden from the help
 
 
 def test_predict_without_a_dataset_says_which_flag(capsys):
     assert main(["predict", "--checkpoint", "c", "--out", "o"]) == 2
     assert "predict needs --dataset SRC" in capsys.readouterr().err
+
+
+def test_regress_progress_is_on_unless_no_progress(capsys):
+    parse = build_parser().parse_args
+    assert parse(["regress"]).progress is True
+    assert parse(["regress", "--no-progress"]).progress is False
+    assert capsys.readouterr().err == ""
+    assert parse(["regress", "--progress"]).progress is True
+    err = capsys.readouterr().err
+    assert "--progress is deprecated" in err and "use --no-progress" in err
+    assert "--progress " not in dict(PARSERS)[("regress",)].format_help().replace(
+        "--no-progress", "")
+
+
+def test_workers_means_dataloader_workers_everywhere():
+    """`--workers` is DataLoader workers (eval, ref, train motion); the demo's worker processes
+    are `--processes` (its `--workers` is a hidden deprecated alias)."""
+    for path, parser in PARSERS:
+        shown = {o: a for a in parser._actions if a.help != argparse.SUPPRESS
+                 for o in a.option_strings}
+        if "--workers" in shown:
+            assert "DataLoader" in shown["--workers"].help, path
+        assert "--progress" not in shown and "--quiet" not in shown, path
+    assert "--processes" in dict(PARSERS)[("demo",)].format_help()
+
+
+SOURCE_COMMANDS = [(["data", "inspect"], "shapes"), (["data", "motion"], "shapes"),
+                   (["ref", "compute"], "shapes")]
+
+
+@pytest.mark.parametrize("command, spec", SOURCE_COMMANDS,
+                         ids=[" ".join(c) for c, _ in SOURCE_COMMANDS])
+def test_the_source_is_dataset_and_the_old_positional_warns(command, spec, capsys):
+    parse = build_parser().parse_args
+    assert parse([*command, "--dataset", spec]).dataset == spec
+    assert capsys.readouterr().err == ""
+    assert parse([*command, spec]).dataset == spec                   # the old form still works
+    err = capsys.readouterr().err
+    assert "is deprecated" in err and f"use --dataset {spec}" in err
+    help_text = dict(PARSERS)[tuple(command)].format_help()
+    assert "--dataset SRC" in help_text and "deprecated_dataset" not in help_text
+    with pytest.raises(SystemExit):                                  # given twice: an error
+        parse([*command, "--dataset", spec, "shapes:num_videos=2"])
+    assert "give the source once" in capsys.readouterr().err
+    assert main([*command, spec, "--dataset", "shapes:num_videos=2"]) == 2
+    assert "give the source once" in capsys.readouterr().err
+    assert main(list(command)) == 2                                  # neither: names the flag
+    err = capsys.readouterr().err
+    assert f"vidbench {' '.join(command)} needs --dataset SRC" in err and "Traceback" not in err
+
+
+def test_no_visible_positional_takes_a_data_source():
+    """Sources are `--dataset` (docs/cli.md); the one positional source left is `ref export
+    KEY|SRC`, whose argument is first of all a cache key."""
+    for path, parser in PARSERS:
+        for a in parser._actions:
+            if a.option_strings or a.help == argparse.SUPPRESS or \
+                    isinstance(a, argparse._SubParsersAction):
+                continue
+            if path == ("ref", "export"):
+                continue
+            assert a.metavar not in ("SRC", "SOURCE", "PATH_OR_DATASET"), (path, a.metavar)
+            assert "source" not in (a.dest or ""), (path, a.dest)
+
+
+def test_the_demo_takes_processes(capsys):
+    args = build_parser().parse_args(["demo", "--processes", "3"])
+    assert args.processes == 3 and capsys.readouterr().err == ""
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["demo", "--workers", "0"])
+    assert "workers must be >= 1" in capsys.readouterr().err

@@ -254,13 +254,13 @@ def test_cli_data_motion_summarises_a_source(capsys):
 
     spec = ("shapes:num_videos=8,length=16,resolution=64,motion=horizontal+vertical+diagonal+"
             "circular,colour=white,background=black,orientation=upright,size=fixed")
-    assert main(["data", "motion", spec, "--json"]) == 0
+    assert main(["data", "motion", "--dataset", spec, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["num_clips"] == 8 and out["num_frames"] == 16 and out["no_foreground"] == 0
     assert out["labels"] == {"horizontal": 2, "vertical": 2, "diagonal": 2, "circular": 2,
                              "still": 0}
     assert out["area"]["keep_fraction"] == 1.0
-    assert main(["data", "motion", spec, "--num-clips", "3"]) == 0
+    assert main(["data", "motion", "--dataset", spec, "--num-clips", "3"]) == 0
     assert "3 clips of 16 frames" in capsys.readouterr().out
-    assert main(["data", "motion", spec, "--num-clips", "9"]) == 2
+    assert main(["data", "motion", "--dataset", spec, "--num-clips", "9"]) == 2
     assert "--num-clips 9" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from vidbench.cli import main
 from vidbench.evaluation import records as R
 from vidbench.experiments.stages import plan_experiment, plan_stages, run_stage
 from vidbench.utils.errors import TrainingInterrupted
-from _slurm import OneNodeSlurm, slurm_missing
+from _slurm import OneNodeSlurm, require_slurm
 from _weights import needs_i3d, one_thread  # noqa: F401
 
 # One cell (the no-eqn2 row) at the smallest size that still trains, samples and scores.
@@ -153,9 +153,7 @@ def test_torchrun_trains_each_cell_once_with_two_ranks(tmp_path, vidbench_home):
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory):
     """A one-node Slurm (munged, slurmctld, slurmd) for this module's tests."""
-    why = slurm_missing()
-    if why:
-        pytest.skip(why)
+    require_slurm()
     cluster = OneNodeSlurm(tmp_path_factory.mktemp("slurm")).start()
     old = os.environ.get("SLURM_CONF")
     os.environ["SLURM_CONF"] = cluster.env["SLURM_CONF"]

@@ -38,8 +38,10 @@ def section(text: str, title: str) -> str:
 def test_quickstart_is_the_command_ci_runs():
     block = FENCE.search(section(README, "Quickstart"))
     commands = [ln.split("#")[0].strip() for ln in block.group(2).splitlines()]
-    assert commands == ["python3 -m pip install tox", "tox -e demo", "tox"]
+    assert commands == ["tools/install-system-packages", "python3 -m pip install tox",
+                        "tox -e demo", "tox"]
     ci = (REPO / ".ci" / "run").read_text()
+    assert ci.index("tools/install-system-packages") < ci.index("python3 -m tox")
     assert "python3 -m pip install -q tox" in ci and "python3 -m tox" in ci
 
 
@@ -123,7 +125,7 @@ def test_the_layer_table_is_the_one_the_layer_test_enforces():
 def test_the_code_map_names_files_that_exist():
     """Every path in docs/architecture.md exists."""
     current = ARCHITECTURE
-    paths = set(re.findall(r"`((?:vidbench|models|metrics|baselines|benchmarks|tests|results)"
+    paths = set(re.findall(r"`((?:vidbench|models|metrics|baselines|benchmarks|tests|results|tools)"
                            r"/[\w/.-]*)`", current))
     assert len(paths) > 40
     assert not sorted(p for p in paths if not (REPO / p).exists())

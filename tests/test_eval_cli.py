@@ -74,7 +74,8 @@ def test_warning_goes_to_stderr(test_protocol, capsys):
 
 def test_ref_compute_export_import_list(test_protocol, capsys, tmp_path, monkeypatch):
     out = tmp_path / "ref.npz"
-    assert main(["ref", "compute", shapes(2), "--protocol", test_protocol, "--no-progress",
+    assert main(["ref", "compute", "--dataset", shapes(2), "--protocol", test_protocol,
+                 "--no-progress",
                  "--out", str(out), "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
     key = rec["key"]
@@ -174,7 +175,8 @@ def test_ref_import_refuses_an_altered_export(test_protocol, capsys, tmp_path):
     import numpy as np
 
     out = tmp_path / "ref.npz"
-    assert main(["ref", "compute", shapes(2), "--protocol", test_protocol, "--no-progress",
+    assert main(["ref", "compute", "--dataset", shapes(2), "--protocol", test_protocol,
+                 "--no-progress",
                  "--no-cache", "--out", str(out)]) == 0
     capsys.readouterr()
     arrays = dict(np.load(out))

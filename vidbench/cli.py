@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vidbench",
         description="Train and sample MoCoGAN-HD; evaluate video generators (FVD, IS, ACD, "
                     "PSNR/SSIM) under named protocols.",
-        epilog="example:\n  vidbench data inspect shapes --json\n\n"
+        epilog="example:\n  vidbench data inspect --dataset shapes --json\n\n"
                "Run `vidbench COMMAND --help` for the options and an example of each command.",
         formatter_class=HelpFormatter,
     )

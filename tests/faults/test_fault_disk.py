@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import shutil
 import subprocess
 import types
 import uuid
@@ -21,6 +20,7 @@ import pytest
 import torch
 
 from _motion_fixtures import make_tiny_setup
+from _system import require_programs
 from vidbench.metrics.cache import StatsCache, make_key
 from vidbench.metrics.stats import FeatureStats
 from vidbench.evaluation import records as R
@@ -67,8 +67,9 @@ def full_disk(request, tmp_path, monkeypatch):
     if request.param == "simulated":
         yield folder, lambda: _simulate_full_disk(monkeypatch)
         return
-    if os.geteuid() != 0 or shutil.which("mount") is None:
+    if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root (the simulated variant runs everywhere)")
+    require_programs("mount", "umount")
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
                           capture_output=True, text=True)
     if done.returncode != 0:

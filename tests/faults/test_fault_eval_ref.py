@@ -29,7 +29,8 @@ def _eval_args(*extra) -> tuple:
 
 
 def _ref_args(out, *extra) -> tuple:
-    return ("ref", "compute", REAL, "--protocol", TEST_PROTOCOL.name, "--batch-size", 4,
+    return ("ref", "compute", "--dataset", REAL, "--protocol", TEST_PROTOCOL.name,
+            "--batch-size", 4,
             "--no-progress", "--json", "--out", out, *extra)
 
 

@@ -69,7 +69,7 @@ def corpus_runs(tmp_path_factory) -> dict:
             args = ["eval", "fvd", "--fake", spec, "--real", REAL, "--protocol",
                     TEST_PROTOCOL.name, "--dry-run", "--no-progress"]
         else:
-            args = ["data", "inspect", spec] + (["--verify"] if bad.verify else [])
+            args = ["data", "inspect", "--dataset", spec] + (["--verify"] if bad.verify else [])
         jobs[name] = (path, args, unread, child_env(tmp / "home"))
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {name: pool.submit(_cli, args, unread, env)
@@ -102,8 +102,8 @@ def test_skip_bad_lists_every_bad_input_of_a_folder(tmp_path):
             expected[str(path)] = bad.reason
             if bad in UNREADABLE:
                 unread += unreadable(path)
-    done = _cli(["data", "inspect", str(folder), "--skip-bad", "--verify", "--json"], unread,
-                child_env(tmp_path / "home"))
+    done = _cli(["data", "inspect", "--dataset", str(folder), "--skip-bad", "--verify", "--json"],
+                unread, child_env(tmp_path / "home"))
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
     report = json.loads(done.stdout)
     problems = {p["path"]: p["reason"] for p in report["problems"]}
@@ -121,7 +121,8 @@ def test_skip_bad_array_items_are_listed(tmp_path):
     x[1, 0, 0, 0, 0], x[3, 2, 7, 5, 5] = np.nan, -np.inf
     path = tmp_path / "samples.npy"
     np.save(path, x)
-    done = run(vidbench_cmd("data", "inspect", f"{path}:layout=NCTHW,range=-1:1", "--skip-bad",
+    done = run(vidbench_cmd("data", "inspect", "--dataset", f"{path}:layout=NCTHW,range=-1:1",
+                            "--skip-bad",
                             "--json"), child_env(tmp_path / "home"))
     assert done.returncode == 1, done.stderr[-3000:]
     report = json.loads(done.stdout)
@@ -167,13 +168,15 @@ def test_folder_without_videos(tmp_path, kind):
         (folder / "readme.txt").write_text("frames go here\n")
         (folder / "labels.csv").write_text("a,b\n")
         (folder / "sub").mkdir()
-    done = run(vidbench_cmd("data", "inspect", folder, "--skip-bad"), child_env(tmp_path))
+    done = run(vidbench_cmd("data", "inspect", "--dataset", folder, "--skip-bad"),
+               child_env(tmp_path))
     _assert_user_error(done, folder, r"no videos found; expected video files")
 
 
 def test_unknown_data_set_and_protocol_names(tmp_path):
     env = child_env(tmp_path)
-    done = run(vidbench_cmd("data", "inspect", "ucf102:split=train", "--root", tmp_path), env)
+    done = run(vidbench_cmd("data", "inspect", "--dataset", "ucf102:split=train", "--root",
+                            tmp_path), env)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "'ucf102' is neither an existing path nor a known source" in done.stderr
     assert "valid: ucf101, faceforensics, sky, voxceleb, folder" in done.stderr

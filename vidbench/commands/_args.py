@@ -83,6 +83,41 @@ def add_deprecated_alias(parser: argparse.ArgumentParser, old: str, new: str, *,
                         default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
+def add_deprecated_positional(parser: argparse.ArgumentParser, metavar: str, new: str, *,
+                              dest: str) -> None:
+    """A positional argument that ``new`` (an option setting ``dest``) replaces: still accepted
+    (hidden from the help), it sets ``dest`` and says on stderr that it is deprecated; given
+    together with ``new``, it is an error."""
+    class Positional(argparse.Action):
+        def __call__(self, parser_, namespace, values, option_string=None):
+            if getattr(namespace, dest, None) is not None:
+                parser_.error(f"give the source once, as {new} {getattr(namespace, dest)} (the "
+                              "positional form is deprecated)")
+            print(f"{parser_.prog}: warning: the positional {metavar} is deprecated and goes in "
+                  f"the next release; use {new} {values}", file=sys.stderr)
+            setattr(namespace, dest, values)
+            setattr(namespace, f"deprecated_{dest}", (values, new))  # see require_option
+
+    parser.add_argument(f"deprecated_{dest}", metavar=metavar, nargs="?", action=Positional,
+                        default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def require_option(args: argparse.Namespace, dest: str, command: str, flag: str,
+                   what: str) -> Any:
+    """The value of a required option that a deprecated positional may also set (argparse
+    cannot require either): a user error naming ``flag`` when neither was given."""
+    from vidbench.utils.errors import VidbenchError
+
+    value = getattr(args, dest, None)
+    if value is None:
+        raise VidbenchError(f"vidbench {command} needs {flag} ({what})")
+    old = getattr(args, f"deprecated_{dest}", None)
+    if old is not None and old[0] != value:       # the positional, then the option
+        raise VidbenchError(f"vidbench {command}: give the source once, as {old[1]} {value} "
+                            "(the positional form is deprecated)")
+    return value
+
+
 def protocols_as_json(metric: str) -> dict[str, Any]:
     """Every protocol of a CLI metric (``fvd``, ``is``, ``acd``, ``psnr-ssim``) as JSON-able
     fields, by name."""
@@ -185,7 +220,8 @@ def read_results(paths: list[str], command: str) -> list[dict[str, Any]]:
 
 __all__ = ["DEFAULT_RESULTS", "MAX_PROBLEMS_SHOWN", "positive_int", "non_negative_int",
            "parse_setting", "protocol_name", "add_list_protocols", "print_protocols",
-           "deprecated", "add_deprecated_alias", "context_kwargs",
+           "deprecated", "add_deprecated_alias", "add_deprecated_positional", "require_option",
+           "context_kwargs",
            "add_common_args", "is_main", "distributed_from_env", "print_result",
            "print_plan", "results_paths", "read_results"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from vidbench.cli import add_command
-from vidbench.commands._args import int_at_least
+from vidbench.commands._args import add_deprecated_alias, int_at_least
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -12,7 +12,7 @@ def _run(args: argparse.Namespace) -> int:
     from vidbench.experiments.demo.pipeline import run_demo
 
     summary = run_demo(args.out, quick=args.quick, seed=args.seed,
-                       progress=not args.no_progress, workers=args.workers)
+                       progress=not args.no_progress, workers=args.processes)
     print(format_summary(summary))
     return 0
 
@@ -36,7 +36,10 @@ def register(subparsers) -> None:
                    help="a reduced run (short training, 16 clips per row) for a smoke test")
     p.add_argument("--seed", type=int_at_least(0, "seed"), default=0,
                    help="data and training seed (>= 0)")
-    p.add_argument("--workers", type=int_at_least(1, "workers"), default=2,
+    p.add_argument("--processes", type=int_at_least(1, "processes"), default=2,
                    help="worker processes, one torch thread each (default 2)")
+    # `--workers` means DataLoader workers elsewhere (eval, train motion)
+    add_deprecated_alias(p, "--workers", "--processes", dest="processes",
+                         type=int_at_least(1, "workers"))
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_run)

@@ -6,12 +6,13 @@ import json
 
 from vidbench.metrics.protocols import PROTOCOLS
 from vidbench.cli import add_command
-from vidbench.commands._args import add_common_args, positive_int
+from vidbench.commands._args import (add_common_args, add_deprecated_alias,
+                                     add_deprecated_positional, positive_int, require_option)
 from vidbench.utils.distributed import distributed_from_env, is_main
 
 
 def _compute_kwargs(args) -> dict:
-    return dict(protocol=args.protocol, num_real=args.num, seed=args.seed,
+    return dict(protocol=args.protocol, num_real=args.num_real, seed=args.seed,
                 batch_size=args.batch_size, num_workers=args.workers, device=args.device,
                 root=args.root, skip_bad=args.skip_bad, progress=not args.no_progress)
 
@@ -25,7 +26,8 @@ def run_compute(args) -> int:
     from vidbench.evaluation.reference import compute_reference
 
     with distributed_from_env(args.device) as device:
-        rec = compute_reference(args.source, use_cache=not args.no_cache, out=args.out,
+        spec = require_option(args, "dataset", "ref compute", "--dataset SRC", "the real clips")
+        rec = compute_reference(spec, use_cache=not args.no_cache, out=args.out,
                                 **{**_compute_kwargs(args), "device": device})
     where = rec["out"] or rec["cache_file"]
     _print(rec, args.json, f"{rec['key']}  {rec['num_items']} clips, {rec['protocol']}"
@@ -81,7 +83,9 @@ def run_verify(args) -> int:
 def _add_source_args(p) -> None:
     p.add_argument("--protocol", default="mocogan-hd", choices=list(PROTOCOLS),
                    help="named FVD protocol (fixes the extractor and how real clips are drawn)")
-    p.add_argument("--num", type=positive_int, help="real clips (default: the protocol's count)")
+    p.add_argument("--num-real", type=positive_int,
+                   help="real clips (default: the protocol's count)")
+    add_deprecated_alias(p, "--num", "--num-real", dest="num_real", type=positive_int)
     add_common_args(p)
 
 
@@ -93,16 +97,19 @@ def register(subparsers) -> None:
                     "can be shared: an export holds the float64 sums, the count, mu, sigma and "
                     "the full key JSON (source fingerprint, extractor and weights sha256, "
                     "protocol fields).",
-        example="vidbench ref compute shapes:motion=circular --protocol tf-reference --num 64 "
-                "--out circle_ref.npz")
+        example="vidbench ref compute --dataset shapes:motion=circular --protocol tf-reference "
+                "--num-real 64 --out circle_ref.npz")
     sub = parser.add_subparsers(dest="ref_command", metavar="ACTION")
     sub.required = True
 
     p = add_command(sub, "compute", help="compute (or reuse) the statistics of a real source",
                     description="Draw real clips as the protocol says, extract features and "
                                 "store the statistics in the cache; print the key.",
-                    example="vidbench ref compute data/ucf101 --protocol mocogan-hd --out ucf.npz")
-    p.add_argument("source", metavar="SRC", help="real clips (any vidbench data source)")
+                    example="vidbench ref compute --dataset data/ucf101 --protocol mocogan-hd "
+                            "--out ucf.npz")
+    p.add_argument("--dataset", metavar="SRC",
+                   help="real clips (any vidbench data source; required)")
+    add_deprecated_positional(p, "SRC", "--dataset", dest="dataset")
     p.add_argument("--out", help="also export the statistics to this .npz")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     _add_source_args(p)

@@ -6,6 +6,7 @@ import json
 import sys
 
 from vidbench.cli import add_command
+from vidbench.commands._args import add_deprecated_alias
 from vidbench.utils.errors import VidbenchError
 
 
@@ -76,6 +77,9 @@ def register(subparsers) -> None:
     p.add_argument("--only", nargs="+", metavar="ITEM", choices=[i.name for i in PANEL],
                    help="compute only these items")
     p.add_argument("--list", action="store_true", help="list the panel items and exit")
-    p.add_argument("--progress", action="store_true", help="show progress bars")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bars")
+    add_deprecated_alias(p, "--progress", "--no-progress (progress bars are on by default)",
+                         dest="progress", flag=True)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)

