@@ -142,7 +142,7 @@ class InceptionScore(_VideoMetric):
                  batch_size: int = 16, **kwargs: Any):
         super().__init__(**kwargs)
         self.proto = get_is_protocol(protocol)
-        self._setup(build_extractor("c3d-ucf101", mode=self.proto.input_mode), layout,
+        self._setup(build_extractor("c3d-ucf101", **self.proto.extractor_kwargs()), layout,
                     value_range, batch_size)
         self.add_state("probs", default=[], dist_reduce_fx="cat")
 
