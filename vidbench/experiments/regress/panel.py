@@ -333,5 +333,10 @@ PANEL: tuple[PanelItem, ...] = (
     PanelItem("fvd/i3d/tiny-training", "fvd", "tf-reference", 2e-3, 1e-2,
               "2 steps of tiny motion training over a stand-in StyleGAN2 (seed 14, PCA of 1000 "
               "w); 6 samples vs 6 shapes clips, real I3D", fvd_tiny_training,
-              inputs=("real",)),
+              inputs=("real",),
+              tolerance_from=(
+                  "spread tool 2026-12-06, Intel Xeon 2 cores: t1-b4 and the reference (t2-b4) "
+                  "spread 0.041, 1.3e-05 relative (the trained weights differ with the thread "
+                  "count; an AMD EPYC at 1 thread gave -3.6e-05); rtol 0.002 is 55x the "
+                  "larger")),
 )
