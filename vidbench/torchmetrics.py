@@ -146,6 +146,13 @@ class InceptionScore(_VideoMetric):
                     value_range, batch_size)
         self.add_state("probs", default=[], dist_reduce_fx="cat")
 
+    def reset(self) -> None:
+        super().reset()
+        # tgan-v1's seeded dropout masks follow the clip's position: count from 0 again
+        start = getattr(getattr(self, "extractor", None), "start_pass", None)
+        if start is not None:
+            start(0)
+
     def update(self, videos: Any, real: bool = False) -> None:
         if real:
             raise VidbenchError("IS scores generated clips only: call update(videos)")
