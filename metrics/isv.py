@@ -203,8 +203,8 @@ IS_PROTOCOLS: dict[str, ISProtocol] = {p.name: p for p in (
                "dropout on: calc_inception.py's `with chainer.using_config('train', False) and "
                "chainer.no_backprop_mode():` enters only no_backprop_mode (`A and B` is B), so "
                "its published IS had fc6/fc7 dropout active with unseeded masks; vidbench seeds "
-               "them (clip i, run r: default_rng([dropout_seed, i])) and reports the spread "
-               "over runs; tgan-v1-eval is the same without dropout")),
+               "them (clip i: default_rng([dropout_seed, i]) draws its masks of every run) and "
+               "reports the spread over runs; tgan-v1-eval is the same without dropout")),
     ISProtocol(
         name="tgan-v1-eval",
         description="as tgan-v1 with the C3D in eval mode (no dropout): what calc_inception.py "
