@@ -53,6 +53,12 @@ class Extractor:
     def weights_sha256(self) -> str | None:
         return None
 
+    def start_pass(self, first_index: int = 0) -> None:
+        """Called by the feature engine before a pass; ``first_index`` is the index of the
+        pass's first clip in its source (a shard's start under several processes). Extractors
+        whose output depends on the clip's position (the seeded dropout of IS ``tgan-v1``)
+        restart their count here; the others ignore it."""
+
     def contract(self) -> dict[str, Any]:
         """Everything that fixes the features: stored with results and in cache keys."""
         return {"name": self.name, "weights": self.weights_name,

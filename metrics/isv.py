@@ -96,6 +96,11 @@ class ISProtocol:
     weights: str = "c3d"            # vidbench.models.weights names
     mean_weights: str = "c3d-mean"
     to_uint8: str = "tgan"          # float -> uint8 convention expected of fakes
+    # > 0: the C3D's fc6/fc7 dropout stays on (training mode, as TGAN v1 ran it), each clip is
+    # classified dropout_runs times with seeded masks, and the value is the mean +- std of the
+    # IS over those dropout runs
+    dropout_runs: int = 0
+    dropout_seed: int = 0
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -104,7 +109,7 @@ class ISProtocol:
         if self.input_mode not in INPUT_MODES or self.eps_placement not in EPS_PLACEMENTS:
             raise ValueError(f"{self.name}: bad input_mode or eps_placement")
         if min(self.num_samples, self.num_runs, self.splits) < 1 or self.eps < 0 \
-                or self.splits > self.num_samples:
+                or self.splits > self.num_samples or self.dropout_runs < 0:
             raise ValueError(f"{self.name}: invalid counts or eps")
 
     @property
@@ -116,6 +121,13 @@ class ISProtocol:
         out["notes"] = list(self.notes)
         return out
 
+    def extractor_kwargs(self) -> dict[str, Any]:
+        """The C3D extractor's arguments (``build_extractor("c3d-ucf101", **...)``)."""
+        kwargs: dict[str, Any] = {"mode": self.input_mode}
+        if self.dropout_runs:
+            kwargs.update(dropout_runs=self.dropout_runs, dropout_seed=self.dropout_seed)
+        return kwargs
+
 
 def compute_is(probs: np.ndarray, protocol: ISProtocol) -> dict[str, Any]:
     """IS of captured probabilities ``[num_runs * num_samples, K]`` under ``protocol``.
@@ -123,7 +135,13 @@ def compute_is(probs: np.ndarray, protocol: ISProtocol) -> dict[str, Any]:
     Run r uses rows ``[r*num_samples, (r+1)*num_samples)``. With one run the value is the
     mean +- std over its splits; with several runs each run's score is the mean over its
     splits and the value is the mean +- std over runs (TGANv2's ``--n-loops``).
+
+    A protocol with ``dropout_runs = R`` takes ``[N, R * K]`` (each clip's R dropout
+    classifications side by side): the IS above is computed for each dropout run and the value
+    is their mean +- std (``std_over`` "dropout runs").
     """
+    if protocol.dropout_runs:
+        return _dropout_is(probs, protocol)
     p = _check_probs(probs)
     if len(p) != protocol.total_samples:
         raise VidbenchError(f"{protocol.name}: needs exactly {protocol.total_samples} clips "
@@ -141,7 +159,26 @@ def compute_is(probs: np.ndarray, protocol: ISProtocol) -> dict[str, Any]:
     return {"metric": "isv", "protocol": protocol.name, "value": float(values.mean()),
             "std": float(values.std()), "num_samples": int(len(p)),
             "num_runs": protocol.num_runs, "splits": protocol.splits,
+            "std_over": "runs" if protocol.num_runs > 1 else "splits",
             "scores": [[float(s) for s in run] for run in runs],
+            "settings": protocol.to_dict()}
+
+
+def _dropout_is(probs: np.ndarray, protocol: ISProtocol) -> dict[str, Any]:
+    p = np.asarray(probs, dtype=np.float64)
+    runs = protocol.dropout_runs
+    if p.ndim != 2 or p.shape[1] % runs:
+        raise VidbenchError(f"{protocol.name}: expects [N, {runs} x K] probabilities (one block "
+                            f"per dropout run), got {list(p.shape)}")
+    k = p.shape[1] // runs
+    eval_mode = dataclasses.replace(protocol, dropout_runs=0)
+    per_run = [compute_is(p[:, r * k:(r + 1) * k], eval_mode) for r in range(runs)]
+    values = np.array([r["value"] for r in per_run])
+    return {"metric": "isv", "protocol": protocol.name, "value": float(values.mean()),
+            "std": float(values.std()), "num_samples": per_run[0]["num_samples"],
+            "num_runs": protocol.num_runs, "splits": protocol.splits,
+            "std_over": "dropout runs", "dropout_values": [float(v) for v in values],
+            "scores": [[float(s) for run in r["scores"] for s in run] for r in per_run],
             "settings": protocol.to_dict()}
 
 
@@ -156,8 +193,22 @@ IS_PROTOCOLS: dict[str, ISProtocol] = {p.name: p for p in (
         eps_placement="shift", notes=(_V2_NOTE,)),
     ISProtocol(
         name="tgan-v1",
-        description="TGAN v1 calc_inception.py: 9,984 clips (208 x 48), one split, eps 1e-7; "
-                    "cubic to 128, crop 112, v1 mean clip",
+        description="TGAN v1 calc_inception.py as it ran: 9,984 clips (208 x 48), one split, "
+                    "eps 1e-7; cubic to 128, crop 112, v1 mean clip; C3D in training mode "
+                    "(fc6/fc7 dropout on), 10 seeded dropout runs, mean +- std over them",
+        input_mode="tgan-v1", num_samples=9984, num_runs=1, splits=1, eps=1e-7,
+        eps_placement="log", mean_weights="c3d-mean-tgan-v1", dropout_runs=10, dropout_seed=0,
+        notes=("TGAN v1 feeds x*128+128 of the generator output without clipping; vidbench "
+               "feeds uint8 clips",
+               "dropout on: calc_inception.py's `with chainer.using_config('train', False) and "
+               "chainer.no_backprop_mode():` enters only no_backprop_mode (`A and B` is B), so "
+               "its published IS had fc6/fc7 dropout active with unseeded masks; vidbench seeds "
+               "them (clip i: default_rng([dropout_seed, i]) draws its masks of every run) and "
+               "reports the spread over runs; tgan-v1-eval is the same without dropout")),
+    ISProtocol(
+        name="tgan-v1-eval",
+        description="as tgan-v1 with the C3D in eval mode (no dropout): what calc_inception.py "
+                    "meant to compute, not what produced TGAN v1's published numbers",
         input_mode="tgan-v1", num_samples=9984, num_runs=1, splits=1, eps=1e-7,
         eps_placement="log", mean_weights="c3d-mean-tgan-v1",
         notes=("TGAN v1 feeds x*128+128 of the generator output without clipping; vidbench "

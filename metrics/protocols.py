@@ -224,6 +224,9 @@ def _describe_is() -> list[str]:
     lines = []
     for p in IS_PROTOCOLS.values():
         repeat = "mean +- std over runs" if p.num_runs > 1 else "mean +- std over splits"
+        if p.dropout_runs:
+            repeat = (f"fc6/fc7 dropout on (training mode), {p.dropout_runs} dropout runs "
+                      f"seeded {p.dropout_seed}, mean +- std over them")
         lines += [f"{p.name}: {p.description}",
                   f"    C3D input {p.input_mode} (weights {p.weights}, mean {p.mean_weights}); "
                   f"{p.num_samples} clips x {p.num_runs} run(s) of {p.num_frames} frames, "

@@ -31,6 +31,10 @@ from vidbench.utils.errors import VidbenchError
 
 MAX_FRAMES = 32
 ENCODE_OPTIONS = ("-framerate", "25", "-pix_fmt", "yuv420p", "-i", "%04d.png", "-qscale:v", "2")
+# (filter, field of its stats file read per frame): a psnr stats line reads
+# "n:1 mse_avg:... mse_y:... mse_u:... mse_v:... psnr_avg:... psnr_y:... psnr_u:... psnr_v:...",
+# an ssim line "n:1 Y:... U:... V:... All:... (...)"
+STATS_FIELDS = (("psnr", "psnr_avg"), ("ssim", "All"))
 
 
 def minmax_uint8(frame: np.ndarray) -> np.ndarray:
@@ -91,7 +95,7 @@ def compare_mp4(ffmpeg: str, real: Path, pred: Path, cwd: Path, count: int
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame (psnr_avg, SSIM All) of two mp4 files via ffmpeg's filters."""
     out = {}
-    for name, key in (("psnr", "psnr_avg"), ("ssim", "All")):
+    for name, key in STATS_FIELDS:
         _run([ffmpeg, "-hide_banner", "-i", str(real), "-i", str(pred), "-lavfi",
               f"{name}=stats_file={name}.log", "-f", "null", "-"], cwd)
         out[name] = _read_stats(cwd / f"{name}.log", key, count)

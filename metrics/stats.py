@@ -274,6 +274,8 @@ def compute_feature_stats(
         _ClipDataset(source, range(lo, hi)), batch_size=batch_size, shuffle=False,
         num_workers=num_workers, collate_fn=_stack_clips, pin_memory=device.type == "cuda")
     extractor = extractor.to(device)
+    if hasattr(extractor, "start_pass"):
+        extractor.start_pass(lo)
     stats = FeatureStats(extractor.feature_dim, capture_all=capture_all)
     first_shape = None
     with torch.inference_mode(), tqdm(total=n, unit="clip", desc=desc or source.name,

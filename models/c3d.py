@@ -72,6 +72,24 @@ class C3D(nn.Module):
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
         return F.softmax(self.forward(x), dim=1)
 
+    def dropout_probabilities(self, x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        """Class probabilities ``[B, R, 101]`` with the fc6 and fc7 dropout of TGAN v1's
+        ``evaluation/c3d_ft.py`` active, once per mask: ``keep`` is a bool ``[B, R, 2, 4096]``
+        (fc6, fc7); kept units are scaled by 1 / (1 - ratio) as Chainer's ``F.dropout`` does.
+        The convolutions run once; only the fully connected head runs ``R`` times. (TGAN v1's
+        C3D has no dropout after pool5.)"""
+        check_network_input(x)
+        runs = keep.shape[1]
+        if keep.shape != (x.shape[0], runs, 2, self.fc6.out_features) or keep.dtype != torch.bool:
+            raise VidbenchError(f"dropout masks must be bool [{x.shape[0]}, R, 2, "
+                                f"{self.fc6.out_features}], got {keep.dtype} {list(keep.shape)}")
+        scale = 1.0 / (1.0 - self.dropout.p)
+        h6 = F.relu(self.fc6(self.forward_features(x).flatten(1)))           # [B, 4096]
+        keep = keep.to(h6.dtype) * scale
+        h6 = h6.unsqueeze(1) * keep[:, :, 0]                                  # [B, R, 4096]
+        h7 = F.relu(self.fc7(h6)) * keep[:, :, 1]
+        return F.softmax(self.fc8(h7), dim=-1)
+
 
 def check_network_input(x: torch.Tensor) -> None:
     if x.ndim != 5 or x.shape[1] != 3 or tuple(x.shape[3:]) != (SIZE, SIZE) \
@@ -207,6 +225,23 @@ class C3DClassifier(nn.Module):
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         return self.net.probabilities(prepare_input(u, self.mean, self.mode))
+
+    def dropout_forward(self, u: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        """``[B, R, 101]``: :meth:`C3D.dropout_probabilities` of the prepared clips."""
+        return self.net.dropout_probabilities(prepare_input(u, self.mean, self.mode), keep)
+
+
+def dropout_masks(seed: int, first_index: int, count: int, runs: int,
+                  width: int = 4096, ratio: float = 0.5) -> torch.Tensor:
+    """Keep masks ``bool [count, runs, 2, width]`` for clips ``first_index ...``: clip ``i``'s
+    masks come from ``numpy.random.default_rng([seed, i])`` (uniforms >= ``ratio`` are kept, as
+    in Chainer's ``F.dropout``), so they do not depend on the batch size, the device or which
+    process computes the clip."""
+    out = np.empty((count, runs, 2, width), bool)
+    for k in range(count):
+        rng = np.random.default_rng([seed, first_index + k])
+        out[k] = rng.random((runs, 2, width), dtype=np.float32) >= ratio
+    return torch.from_numpy(out)
 
 
 def load_c3d(path: str | os.PathLike | None = None, mean_path: str | os.PathLike | None = None,

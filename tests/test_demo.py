@@ -74,11 +74,21 @@ def test_table_has_every_row_and_the_skips(tmp_path):
         R.append_result(path, R.complete_record(rec))
     text = format_table(path, {"is [mocogan-hd]": "weight file 'c3d' not found"})
     lines = text.splitlines()
-    assert "FVD [mocogan-hd]" in lines[0]
+    # the header names the protocol and the counts it used (here 8 vs 8, not the protocol's
+    # 2048 vs 2048)
+    assert lines[0].split("  ")[-1].strip() == "FVD [mocogan-hd, 8 vs 8]"
     row = {line.split("  ")[0]: line.split()[-1] for line in lines[2:2 + len(ROW_LABELS)]}
     assert row[ROW_LABELS["full"]] == "1.50" and row[ROW_LABELS["untrained"]] == "11.50"
     assert row[ROW_LABELS["real-vs-real"]] == "21.50" and row[ROW_LABELS["no-eqn2"]] == "-"
     assert "skipped is [mocogan-hd]: weight file 'c3d' not found" in text
+    # a row measured at other counts is a column of its own, never under the 8 vs 8 header
+    rec = {"metric": "fvd", "protocol": "mocogan-hd", "value": 7.25, "variant": "no-eqn2",
+           "experiment": "demo", "num_fake": 4, "num_real": 8}
+    R.append_result(path, R.complete_record(rec))
+    head = format_table(path, {}).splitlines()[0]
+    assert "FVD [mocogan-hd, 4 vs 8]" in head and "FVD [mocogan-hd, 8 vs 8]" in head
+    from vidbench.experiments.demo.output import column_label
+    assert column_label("isv", "tganv2", 96, None) == "ISV [tganv2, 96]"
 
 
 def test_cli_help_and_bad_arguments(capsys):

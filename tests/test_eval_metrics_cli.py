@@ -109,7 +109,8 @@ def test_extractor_registry_builds_c3d_and_face(home):
 
 
 @pytest.mark.parametrize("metric, names", [
-    ("is", ["tganv2", "tgan-v1", "stylegan-v-isv", "mocogan-hd", "mocogan-hd-v1crop"]),
+    ("is", ["tganv2", "tgan-v1", "tgan-v1-eval", "stylegan-v-isv", "mocogan-hd",
+            "mocogan-hd-v1crop"]),
     ("acd", ["mocogan-hd-consecutive", "mocogan-hd-all", "face-crop-all"]),
     ("psnr-ssim", ["wang", "valid-crop", "dtvnet-ffmpeg"]),
     ("all", ["mocogan-hd: fvd=mocogan-hd", "is protocols:", "tf-reference: "]),
@@ -172,12 +173,13 @@ def test_eval_is_tganv2_runs_and_provenance(home, capsys):
     assert rec["std"] == pytest.approx(np.std(rec["runs"]), rel=1e-9, abs=1e-12)
 
 
-def test_eval_is_tgan_v1_reads_its_mean_and_missing_files_exit_2(home, capsys):
+def test_eval_is_tgan_v1_eval_reads_its_mean_and_missing_files_exit_2(home, capsys):
     from vidbench.models.c3d import load_c3d
 
-    code, rec, _ = run_json(capsys, "eval", "is", "--fake", shapes(n=3), "--protocol", "tgan-v1",
-                            "--num-samples", "3")
+    code, rec, _ = run_json(capsys, "eval", "is", "--fake", shapes(n=3), "--protocol",
+                            "tgan-v1-eval", "--num-samples", "3")
     assert code == 0 and rec["extractor"]["preprocessing"]["mean"] == "c3d-mean-tgan-v1"
+    assert rec["extractor"]["preprocessing"]["dropout"] == "off (eval mode)"
     # independent: the network in tgan-v1 mode with the v1 mean clip, then TGAN v1's formula
     # (eps 1e-7 inside the logs, one split) written out here
     source = make_shapes(num_videos=3, length=16, resolution=64)
@@ -197,6 +199,50 @@ def test_eval_is_tgan_v1_reads_its_mean_and_missing_files_exit_2(home, capsys):
     assert main(["eval", "is", "--fake", shapes(n=2), "--num-samples", "3", "--num-runs", "1",
                  "--no-progress"]) == 2
     assert "has 2 clips" in capsys.readouterr().err
+
+
+def test_eval_is_tgan_v1_runs_the_c3d_with_dropout_on(home, capsys):
+    """tgan-v1 as TGAN v1 ran it: fc6/fc7 dropout active. Independent: the network's layers
+    called here one by one with the masks drawn as documented (clip i: default_rng([0, i]),
+    kept where uniform >= 0.5, kept units x2), TGAN v1's formula per dropout run, then the
+    mean and population std over the 10 runs; the value must not depend on the batch size."""
+    import torch.nn.functional as F
+
+    from vidbench.models.c3d import load_c3d, prepare_input
+
+    code, rec, _ = run_json(capsys, "eval", "is", "--fake", shapes(n=3), "--protocol", "tgan-v1",
+                            "--num-samples", "3", "--batch-size", "2")
+    assert code == 0 and rec["std_over"] == "dropout runs" and len(rec["dropout_values"]) == 10
+    assert rec["extractor"]["preprocessing"]["dropout"]["runs"] == 10
+    source = make_shapes(num_videos=3, length=16, resolution=64)
+    clips = torch.from_numpy(np.stack([source[i][:16] for i in range(3)]))
+    net = load_c3d(home / "weights" / C3D_FILE, home / "weights" / V1_MEAN_FILE, mode="tgan-v1")
+    c3d = net.net
+    with torch.no_grad():
+        x = prepare_input(clips.permute(0, 4, 1, 2, 3).float(), net.mean, "tgan-v1")
+        h6 = F.relu(c3d.fc6(c3d.forward_features(x).flatten(1))).double().numpy()
+        eval_p = net(clips.permute(0, 4, 1, 2, 3).float()).double().numpy()
+    masks = np.stack([np.random.default_rng([0, i]).random((10, 2, 4096), dtype=np.float32)
+                      >= 0.5 for i in range(3)])                          # [3, 10, 2, 4096]
+    w7, b7 = c3d.fc7.weight.double().numpy(), c3d.fc7.bias.double().numpy()
+    w8, b8 = c3d.fc8.weight.double().numpy(), c3d.fc8.bias.double().numpy()
+    values = []
+    for r in range(10):
+        h7 = np.maximum((h6 * masks[:, r, 0] * 2) @ w7.T + b7, 0) * masks[:, r, 1] * 2
+        logits = h7 @ w8.T + b8
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        kl = (p * (np.log(p + 1e-7) - np.log(p.mean(axis=0) + 1e-7))).sum(axis=1)
+        values.append(float(np.exp(kl.mean())))
+    np.testing.assert_allclose(rec["dropout_values"], values, rtol=1e-4)
+    assert rec["value"] == pytest.approx(np.mean(values), rel=1e-4)
+    assert rec["std"] == pytest.approx(np.std(values), rel=1e-2, abs=1e-9)
+    assert rec["std"] > 0                                   # the runs differ: dropout is on
+    kl0 = (eval_p * (np.log(eval_p + 1e-7) - np.log(eval_p.mean(axis=0) + 1e-7))).sum(axis=1)
+    assert all(abs(v - np.exp(kl0.mean())) > 1e-6 for v in values)  # not the eval-mode value
+    code, again, _ = run_json(capsys, "eval", "is", "--fake", shapes(n=3), "--protocol",
+                              "tgan-v1", "--num-samples", "3", "--batch-size", "3")
+    np.testing.assert_allclose(again["dropout_values"], rec["dropout_values"], rtol=1e-5)
 
 
 # --- ACD --------------------------------------------------------------------------------------

