@@ -47,8 +47,16 @@ def test_stage_graph_trains_each_image_slot_once(tmp_path, vidbench_home):
     assert len(stages["image/high"].cells) == 4 and len(stages["image/low"].cells) == 1
     assert stages["pca/high"].needs == ("image/high",)
     assert stages["motion/full-128/seed0"].needs == ("pca/low",)
-    assert stages["eval/full-128/seed0"].needs == ("motion/full-128/seed0",)
-    assert len(stages["table"].needs) == 5 and not any(s.done for s in stages.values())
+    # one evaluation stage per cell and metric (IS and FVD), each after the cell's training
+    evals = [s for s in stages if s.startswith("eval/")]
+    assert evals == [f"eval/{row}/seed0/{m}" for row in ("no-eqn2", "no-image-disc",
+                                                         "no-video-disc", "full-128", "full-256")
+                     for m in ("is", "fvd")]
+    assert stages["eval/full-128/seed0/fvd"].needs == ("motion/full-128/seed0",)
+    assert stages["eval/full-128/seed0/is"].needs == ("motion/full-128/seed0",)
+    assert [stages[e].metric for e in evals[:2]] == ["is", "fvd"]
+    assert stages["eval/full-128/seed0/fvd"].writes[1] != stages["eval/full-128/seed0/is"].writes[1]
+    assert stages["table"].needs == tuple(evals) and not any(s.done for s in stages.values())
     with pytest.raises(Exception, match="needs pca/high first"):
         run_stage(exp, "motion/no-eqn2/seed0")
     assert not (tmp_path / "w").exists()
@@ -67,6 +75,10 @@ def test_dry_run_of_the_paper_scale_needs_no_data(tmp_path, capsys, monkeypatch,
     ids = [s["id"] for s in report["stages"]]
     assert ids[:3] == ["image/high", "pca/high", "motion/no-eqn2/seed0"] and ids[-1] == "table"
     assert "image/low" in ids and not any(s["done"] for s in report["stages"])
+    evals = [s for s in report["stages"] if s["kind"] == "eval"]
+    assert [(s["id"], s["metric"]) for s in evals[:2]] == [
+        ("eval/no-eqn2/seed0/is", "is"), ("eval/no-eqn2/seed0/fvd", "fvd")]
+    assert report["stages"][-1]["needs"] == [s["id"] for s in evals] and len(evals) == 10
     assert report["cells"][0]["image"]["config"]["size"] == 256
     assert [p.name for p in tmp_path.iterdir()] == ["vidbench_home"]   # nothing written
     assert [p.name for p in vidbench_home.iterdir()] == ["weights"]
@@ -109,11 +121,11 @@ def test_status_before_submitting_and_the_shared_storage_check(tmp_path, vidbenc
     status = experiment_status(plan)
     assert [(s["stage"], s["state"], s["job_id"]) for s in status["stages"]] == [
         ("image/high", "todo", None), ("pca/high", "todo", None),
-        ("motion/no-eqn2/seed0", "todo", None), ("eval/no-eqn2/seed0", "todo", None),
-        ("table", "todo", None)]
+        ("motion/no-eqn2/seed0", "todo", None), ("eval/no-eqn2/seed0/is", "todo", None),
+        ("eval/no-eqn2/seed0/fvd", "todo", None), ("table", "todo", None)]
     assert main(["run", "status", "ablation", "--rows", "no-eqn2", *SET, "--work",
                  str(tmp_path / "w"), "--results", str(tmp_path / "r" / "ablation.jsonl")]) == 0
-    assert "motion/no-eqn2/seed0  todo" in capsys.readouterr().out
+    assert re.search(r"^  motion/no-eqn2/seed0 +todo", capsys.readouterr().out, re.M)
     # a job on a node that does not see the submitter's folders fails naming them
     job = StageJob(plan, "image/high", "cpu", "no-such-token", str(tmp_path / "elsewhere"))
     with pytest.raises(VidbenchError, match=r"does not see the work folder .*\$VIDBENCH_HOME"):
@@ -121,6 +133,75 @@ def test_status_before_submitting_and_the_shared_storage_check(tmp_path, vidbenc
     capsys.readouterr()
     assert main(["run", "ablation", "--launcher", "slurm", "--shard", "0/2"]) == 2
     assert "drop --shard" in capsys.readouterr().err
+
+
+def test_which_earlier_jobs_a_resubmission_keeps():
+    from vidbench.experiments.launch import keep_job
+
+    pending = {"state": "PENDING", "reason": "Dependency", "restarts": 0}
+    assert keep_job(pending, ["11"], {"11"})                     # waits on its prerequisite
+    assert keep_job({"state": "RUNNING", "reason": None}, ["9"], set())
+    assert keep_job({**pending, "reason": "Priority"}, [], {"11"})
+    # afterok on a job that failed: pending for ever
+    assert not keep_job({**pending, "reason": "DependencyNeverSatisfied"}, ["11"], {"11"})
+    assert not keep_job(pending, ["11"], {"12"})        # its prerequisite was submitted again
+    for ended in ("FAILED", "CANCELLED", "COMPLETED", "TIMEOUT", None):
+        assert not keep_job({"state": ended, "reason": None}, [], set())
+
+
+def test_status_shows_stages_blocked_by_a_failed_one_and_a_rerun_replaces_them(
+        tmp_path, vidbench_home, monkeypatch, capsys):
+    """Without a cluster: Slurm's answers stand in (the image job failed, its dependants pend
+    with DependencyNeverSatisfied); submitting again cancels and resubmits all of them."""
+    import submitit
+
+    from vidbench.experiments import launch as L
+
+    plan = _plan(tmp_path / "w", tmp_path / "r" / "ablation.jsonl")
+    exp = plan_experiment(**L.absolute_plan_args(plan))
+    folder = L.run_folder(exp, L.absolute_plan_args(plan))
+    ids = [s.id for s in plan_stages(exp)]
+    jobs = {sid: {"job_id": str(100 + i), "after": [] if i == 0 else ["100"],
+                  "stderr": str(folder / f"{i}.err"), "stdout": str(folder / f"{i}.out")}
+            for i, sid in enumerate(ids)}
+    folder.mkdir(parents=True)
+    (folder / "0.err").write_text("Traceback\nNotADirectoryError: image\n")
+    L._write_jobs(folder, jobs)
+    states = {"100": ("FAILED", "NonZeroExitCode")}
+    states.update({str(100 + i): ("PENDING", "DependencyNeverSatisfied")
+                   for i in range(1, len(ids))})
+    monkeypatch.setattr(L, "job_state", lambda j: {"state": states.get(str(j), (None,))[0],
+                                                   "reason": states.get(str(j), (0, None))[1],
+                                                   "restarts": 0})
+    status = {s["stage"]: s for s in L.experiment_status(plan)["stages"]}
+    assert status["image/high"]["state"] == "failed"
+    assert "NotADirectoryError: image" in status["image/high"]["log_tail"]
+    for sid in ids[1:]:
+        assert status[sid]["state"] == "blocked" and status[sid]["blocked_by"] == ["image/high"]
+    assert main(["run", "status", "ablation", "--rows", "no-eqn2", *SET, "--work",
+                 str(tmp_path / "w"), "--results", str(tmp_path / "r" / "ablation.jsonl")]) == 0
+    assert re.search(r"^  table +blocked +job 105, by image/high \(failed\)$",
+                     capsys.readouterr().out, re.M)
+
+    cancelled, submitted = [], iter(range(200, 300))
+
+    class Job:
+        def __init__(self):
+            self.job_id = str(next(submitted))
+            self.paths = type("P", (), {"stdout": "o", "stderr": "e"})
+
+    monkeypatch.setattr(L, "_slurm_cmd", lambda args: cancelled.append(args[1]) or "")
+    monkeypatch.setattr(submitit.SlurmExecutor, "__init__", lambda self, folder: None)
+    monkeypatch.setattr(submitit.SlurmExecutor, "update_parameters",
+                        lambda self, **kw: setattr(self, "kw", kw))
+    monkeypatch.setattr(submitit.SlurmExecutor, "submit", lambda self, fn: Job())
+    report = L.submit_slurm(plan, L.SlurmOptions(), log=lambda m: None)
+    assert cancelled == [str(100 + i) for i in range(1, len(ids))]
+    assert [c["reason"] for c in report["cancelled"]] == ["DependencyNeverSatisfied"] * 5
+    new = {s["stage"]: s for s in report["submitted"]}
+    assert list(new) == ids and new["image/high"]["after"] == []
+    assert new["pca/high"]["after"] == [new["image/high"]["job_id"]] == ["200"]
+    assert new["table"]["after"] == [new[e]["job_id"] for e in ids if e.startswith("eval/")]
 
 
 # --- several ranks on one machine -------------------------------------------------------------
@@ -194,13 +275,13 @@ def test_slurm_run_matches_the_local_run(slurm, tmp_path, vidbench_home, capsys,
     jobs = json.loads(next((s_work / "slurm").glob("*/jobs.json")).read_text())
     for stage, entry in jobs.items():                              # --wait prints the status
         assert re.search(rf"^  {re.escape(stage)} +done +job {entry['job_id']}$", out, re.M), out
-    assert list(jobs) == ["image/high", "pca/high", "motion/no-eqn2/seed0", "eval/no-eqn2/seed0",
-                          "table"]
+    evals = ["eval/no-eqn2/seed0/is", "eval/no-eqn2/seed0/fvd"]
+    assert list(jobs) == ["image/high", "pca/high", "motion/no-eqn2/seed0", *evals, "table"]
     assert jobs["image/high"]["after"] == []
-    for stage, need in (("pca/high", "image/high"), ("motion/no-eqn2/seed0", "pca/high"),
-                        ("eval/no-eqn2/seed0", "motion/no-eqn2/seed0"),
-                        ("table", "eval/no-eqn2/seed0")):
-        assert jobs[stage]["after"] == [jobs[need]["job_id"]]       # afterok on the job
+    for stage, needs in (("pca/high", ["image/high"]), ("motion/no-eqn2/seed0", ["pca/high"]),
+                         (evals[0], ["motion/no-eqn2/seed0"]),
+                         (evals[1], ["motion/no-eqn2/seed0"]), ("table", evals)):
+        assert jobs[stage]["after"] == [jobs[n]["job_id"] for n in needs]   # afterok on them
     script = next((s_work / "slurm").glob("*/logs/*_submission.sh")).read_text()
     assert "#SBATCH --requeue" in script and "#SBATCH --open-mode=append" in script
     assert main(["run", "status", "ablation", "--dataset", "shapes", *ROW, *SET, "--work",
@@ -258,7 +339,7 @@ def test_preempted_training_job_requeues_and_resumes_bit_identical(slurm, tmp_pa
     # Slurm holds a requeued job for two minutes; the test cluster releases it at once
     subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], env=slurm.env)
     _wait(lambda: (run_dir / "complete.json").is_file(), 600, "the requeued job to finish")
-    for stage in ("eval/no-eqn2/seed0", "table"):                  # not needed here
+    for stage in ("eval/no-eqn2/seed0/is", "eval/no-eqn2/seed0/fvd", "table"):  # not needed
         subprocess.run(["scancel", by_stage[stage]], env=slurm.env)
     resumes = json.loads((run_dir / "resume.json").read_text())["resumes"]
     assert len(resumes) == 1 and 3 <= resumes[0]["from_step"] < steps
