@@ -204,6 +204,72 @@ def test_status_shows_stages_blocked_by_a_failed_one_and_a_rerun_replaces_them(
     assert new["table"]["after"] == [new[e]["job_id"] for e in ids if e.startswith("eval/")]
 
 
+def test_a_two_gpu_training_stage_is_one_job_of_two_tasks_in_one_process_group(
+        tmp_path, vidbench_home, monkeypatch):
+    """What `--slurm-gpus-per-task 1 --slurm-tasks-per-node 2` submits (a stand-in `sbatch`
+    keeps the scripts), and the torch.distributed setup each of the two tasks makes from the
+    variables srun gives it: no GPU and no cluster needed."""
+    from vidbench.experiments import launch as L
+    from vidbench.utils import distributed as D
+
+    bin_dir, kept = tmp_path / "bin", tmp_path / "scripts"
+    bin_dir.mkdir()
+    kept.mkdir()
+    (bin_dir / "sbatch").write_text(
+        "#!/bin/sh\nn=$(ls " + str(kept) + " | wc -l)\n"
+        "cp \"$1\" " + str(kept) + "/$((n + 1)).sh\necho Submitted batch job $((n + 1))\n")
+    (bin_dir / "sbatch").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    plan = _plan(tmp_path / "w", tmp_path / "r" / "ablation.jsonl")
+    options = L.SlurmOptions(gpus_per_task=1, tasks_per_node=2, cpus_per_task=4,
+                             partition="gpu", time_min=600)
+    report = L.submit_slurm(plan, options, device="cuda", log=lambda m: None)
+    ids = {s["stage"]: s["job_id"] for s in report["submitted"]}
+    script = {stage: (kept / f"{job}.sh").read_text() for stage, job in ids.items()}
+    for stage in ("image/high", "motion/no-eqn2/seed0"):              # training: 2 tasks
+        lines = set(script[stage].splitlines())
+        assert {"#SBATCH --nodes=1", "#SBATCH --ntasks-per-node=2", "#SBATCH --gpus-per-task=1",
+                "#SBATCH --cpus-per-task=4", "#SBATCH --partition=gpu", "#SBATCH --time=600",
+                "#SBATCH --requeue", "#SBATCH --signal=USR2@90"} <= lines, script[stage]
+        srun = [line for line in lines if line.startswith("srun ")]
+        assert len(srun) == 1 and "-m submitit.core._submit" in srun[0]  # one process per task
+    assert "#SBATCH --dependency=afterok:2" in script["motion/no-eqn2/seed0"]
+    for stage in ("pca/high", "eval/no-eqn2/seed0/fvd", "table"):      # one task
+        assert "#SBATCH --ntasks-per-node=1" in script[stage]
+
+    # task 1 of the motion job, as srun starts it on node gpu-a (with its one bound GPU)
+    for k in L.DISTRIBUTED_VARS:
+        monkeypatch.setenv(k, "")
+        monkeypatch.delenv(k)
+    slurm_env = {"SUBMITIT_EXECUTOR": "slurm", "SLURM_JOB_ID": ids["motion/no-eqn2/seed0"],
+                 "SLURM_NTASKS": "2", "SLURM_PROCID": "1", "SLURM_LOCALID": "1",
+                 "SLURM_NODEID": "0", "SLURM_JOB_NUM_NODES": "1",
+                 "SLURM_JOB_NODELIST": "gpu-a", "SLURM_STEP_NODELIST": "gpu-a"}
+    for k, v in slurm_env.items():
+        monkeypatch.setenv(k, v)
+    exported = L.export_distributed_env()
+    assert {k: v for k, v in exported.items() if k != "MASTER_PORT"} == {
+        "RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2",
+        "MASTER_ADDR": "gpu-a"}
+    assert exported["MASTER_PORT"].isdigit()
+    calls = []
+    monkeypatch.setattr(D.torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(D.torch.cuda, "set_device", lambda i: calls.append(("device", i)))
+    monkeypatch.setattr(D.torch.distributed, "init_process_group",
+                        lambda backend: calls.append(("group", backend)))
+    monkeypatch.setattr(D.torch.distributed, "destroy_process_group", lambda: None)
+    with D.distributed_from_env("cuda") as device:       # one visible GPU: cuda:0
+        assert device == "cuda:0"
+    monkeypatch.setattr(D.torch.cuda, "device_count", lambda: 2)
+    with D.distributed_from_env("cuda") as device:       # both visible: its local rank's
+        assert device == "cuda:1"
+    assert calls == [("device", 0), ("group", "nccl"), ("device", 1), ("group", "nccl")]
+    monkeypatch.setenv("SLURM_NTASKS", "1")
+    for k in L.DISTRIBUTED_VARS:
+        monkeypatch.delenv(k)
+    assert L.export_distributed_env() == {}              # one task: no process group
+
+
 # --- several ranks on one machine -------------------------------------------------------------
 
 @pytest.mark.slow
@@ -359,3 +425,47 @@ def test_preempted_training_job_requeues_and_resumes_bit_identical(slurm, tmp_pa
     wb = torch.load(b.cells[0].motion_dir / "modelR_latest.pth", weights_only=True)
     assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa
                                           if isinstance(wa[k], torch.Tensor))
+
+
+@pytest.mark.slow
+def test_a_failed_stage_blocks_its_dependants_and_the_rerun_replaces_them(slurm, tmp_path,
+                                                                         vidbench_home, capsys):
+    """The image stage fails (a file stands where its folder goes): the jobs after it pend
+    for ever, `run status` says they are blocked by it, and the same command run again cancels
+    them and submits every stage afresh, each after the new job of the stage it needs."""
+    from vidbench.experiments.launch import SlurmOptions, experiment_status, job_state, submit_slurm
+
+    work, store = tmp_path / "w", tmp_path / "r" / "ablation.jsonl"
+    plan = _plan(work, store)
+    work.mkdir()
+    (work / "image").write_text("a file where the image generators' folder goes\n")
+    first = {s["stage"]: s["job_id"] for s in
+             submit_slurm(plan, SlurmOptions(time_min=10), log=lambda m: None)["submitted"]}
+    after_image = [s for s in first if s != "image/high"]
+
+    def blocked() -> bool:
+        st = {s["stage"]: s for s in experiment_status(plan)["stages"]}
+        return st["image/high"]["state"] == "failed" and all(
+            st[s]["state"] == "blocked" and st[s]["blocked_by"] == ["image/high"]
+            for s in after_image)
+
+    _wait(blocked, 300, "the image stage to fail")
+    assert main(["run", "status", "ablation", "--rows", "no-eqn2", *SET, "--work", str(work),
+                 "--results", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"^  pca/high +blocked +job {first['pca/high']}, by image/high "
+                     r"\(failed\)$", out, re.M), out
+    assert "NotADirectoryError" in out or "FileExistsError" in out      # the failed job's log
+    (work / "image").unlink()                                          # the cause, fixed
+    report = submit_slurm(plan, SlurmOptions(time_min=10), log=lambda m: None)
+    new = {s["stage"]: s for s in report["submitted"]}
+    try:
+        assert [c["job_id"] for c in report["cancelled"]] == [first[s] for s in after_image]
+        assert list(new) == list(first)
+        assert not {s["job_id"] for s in new.values()} & set(first.values())
+        assert new["pca/high"]["after"] == [new["image/high"]["job_id"]]
+        assert new["table"]["after"] == [new[s]["job_id"] for s in new if s.startswith("eval/")]
+        _wait(lambda: all(job_state(first[s])["state"] == "CANCELLED" for s in after_image),
+              60, "the blocked jobs to be cancelled")
+    finally:                                    # the new jobs are not needed here
+        subprocess.run(["scancel", *(s["job_id"] for s in new.values())], env=slurm.env)

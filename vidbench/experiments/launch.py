@@ -252,6 +252,26 @@ def _check_shared(exp: Experiment, token: str, home: str) -> None:
                             "$VIDBENCH_HOME)")
 
 
+DISTRIBUTED_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
+                    "MASTER_PORT")
+
+
+def export_distributed_env() -> dict[str, str]:
+    """In one task of a job with several (``srun`` sets ``SLURM_NTASKS``, ``SLURM_PROCID``,
+    ``SLURM_LOCALID``, ``SLURM_JOB_NODELIST``, ...): export the variables
+    ``torch.distributed``'s ``env://`` start reads (``RANK`` = the task's global rank,
+    ``WORLD_SIZE`` = the number of tasks, ``LOCAL_RANK``, ``MASTER_ADDR`` = the job's first
+    node, ``MASTER_PORT`` from the job id), through submitit's
+    ``TorchDistributedEnvironment``, leaving ``CUDA_VISIBLE_DEVICES`` as Slurm set it; returns
+    them. With one task: nothing (``{}``)."""
+    if int(os.environ.get("SLURM_NTASKS", "1")) <= 1:
+        return {}
+    import submitit
+
+    submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
+    return {k: os.environ[k] for k in DISTRIBUTED_VARS if k in os.environ}
+
+
 class _StopFlag:
     def __init__(self) -> None:
         self.signal: int | None = None
@@ -286,11 +306,7 @@ class StageJob(Checkpointable):
             torch.set_num_threads(int(os.environ["SLURM_CPUS_PER_TASK"]))
         exp = plan_experiment(**self.plan_args)
         _check_shared(exp, self.token, self.home)
-        if int(os.environ.get("SLURM_NTASKS", "1")) > 1:
-            import submitit
-
-            submitit.helpers.TorchDistributedEnvironment().export(
-                set_cuda_visible_devices=False)
+        export_distributed_env()
         from submitit import JobEnvironment
 
         flag = _StopFlag()
