@@ -374,7 +374,7 @@ def test_slurm_run_matches_the_local_run(slurm, tmp_path, vidbench_home, capsys,
 @pytest.mark.slow
 def test_preempted_training_job_requeues_and_resumes_bit_identical(slurm, tmp_path,
                                                                   vidbench_home):
-    steps = 12
+    steps = 8
     a = _plan(tmp_path / "a", tmp_path / "a" / "r.jsonl", **{"motion.steps": steps,
                                                               "motion.log_every": 1})
     exp = plan_experiment(**a)
@@ -388,6 +388,9 @@ def test_preempted_training_job_requeues_and_resumes_bit_identical(slurm, tmp_pa
     report = submit_slurm(a, SlurmOptions(time_min=30), log=lambda m: None)
     by_stage = {s["stage"]: s["job_id"] for s in report["submitted"]}
     job = by_stage["motion/no-eqn2/seed0"]
+    for stage, other in by_stage.items():            # only the training job is needed here
+        if stage != "motion/no-eqn2/seed0":
+            subprocess.run(["scancel", other], env=slurm.env)
     run_dir = exp.cells[0].motion_dir
     log = run_dir / "log.jsonl"
 
@@ -401,19 +404,26 @@ def test_preempted_training_job_requeues_and_resumes_bit_identical(slurm, tmp_pa
     subprocess.run(["scancel", "--signal=USR1", job], check=True, env=slurm.env)
     from vidbench.experiments.launch import job_state
 
-    _wait(lambda: (job_state(job)["restarts"] or 0) >= 1, 120, "the job to be requeued")
-    # Slurm holds a requeued job for two minutes; the test cluster releases it at once
-    subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], env=slurm.env)
+    stdout_log = Path(json.loads(next((tmp_path / "a" / "slurm").glob("*/jobs.json"))
+                                 .read_text())["motion/no-eqn2/seed0"]["stdout"])
+
+    def started_again() -> bool:
+        # Slurm holds a requeued job for two minutes (its begin time); the test releases it,
+        # once the requeue has taken effect (a release before that is overwritten)
+        info = job_state(job)
+        if info["state"] == "PENDING" and (info["restarts"] or 0) >= 1:
+            subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"],
+                           env=slurm.env, capture_output=True)
+        return stdout_log.read_text().count("Starting with JobEnvironment") >= 2
+
+    _wait(started_again, 300, "the job to be requeued and to start again")
     _wait(lambda: (run_dir / "complete.json").is_file(), 600, "the requeued job to finish")
-    for stage in ("eval/no-eqn2/seed0/is", "eval/no-eqn2/seed0/fvd", "table"):  # not needed
-        subprocess.run(["scancel", by_stage[stage]], env=slurm.env)
     resumes = json.loads((run_dir / "resume.json").read_text())["resumes"]
     assert len(resumes) == 1 and 3 <= resumes[0]["from_step"] < steps
     status = {s["stage"]: s for s in experiment_status(a)["stages"]}
     assert status["motion/no-eqn2/seed0"]["state"] == "done"
     assert status["motion/no-eqn2/seed0"]["requeues"] >= 1
-    stdout = Path(json.loads(next((tmp_path / "a" / "slurm").glob("*/jobs.json")).read_text())[
-        "motion/no-eqn2/seed0"]["stdout"]).read_text()            # both attempts (appended)
+    stdout = stdout_log.read_text()                                 # both attempts (appended)
     assert "training interrupted at step" in stdout and f"Requeued job {job}" in stdout
 
     run_stage(b, "motion/no-eqn2/seed0", log=lambda m: None)       # uninterrupted
