@@ -112,6 +112,40 @@ def test_stop_request_checkpoints_and_resumes_bit_identical(tmp_path, vidbench_h
     assert [r["from_step"] for r in resumes] == [3]
 
 
+@pytest.mark.slow
+@needs_i3d
+def test_per_metric_stages_give_the_numbers_of_one_joint_evaluation(tmp_path, vidbench_home,
+                                                                    capsys):
+    """A trained cell scored by its `eval/…/is` and `eval/…/fvd` stages (each drawing its own
+    samples) and by the local launcher (both metrics in one pass, same artefacts): the same
+    values and the same table."""
+    from vidbench.experiments.regress.standin_weights import write_c3d, write_c3d_mean
+    from vidbench.experiments.runner import run_experiment
+
+    write_c3d(vidbench_home / "weights" / "conv3d_deepnetA_ucf.npz")   # IS runs, not skipped
+    write_c3d_mean(vidbench_home / "weights" / "mean2.npz")
+    staged, joint = tmp_path / "staged" / "ablation.jsonl", tmp_path / "joint" / "ablation.jsonl"
+    more = {"is_samples": 6}               # IS wants more samples than FVD: 6 are drawn
+    exp = plan_experiment(**_plan(tmp_path / "w", staged, **more))
+    for stage in plan_stages(exp):                                   # in dependency order
+        run_stage(exp, stage.id, log=lambda m: None)
+    assert all(s.done for s in plan_stages(exp))
+    by_metric = {}
+    for metric in ("is", "fvd"):
+        status = json.loads(next((tmp_path / "w" / "cells").glob(f"*-{metric}.json")).read_text())
+        assert [m["status"] for m in status["metrics"]] == ["ok"]
+        by_metric[metric] = status["metrics"][0]["value"]
+    report = run_experiment("ablation", "shapes", settings={**TINY, **more}, rows=("no-eqn2",),
+                            work_dir=tmp_path / "w", results=joint, progress=False,
+                            log=lambda m: None)
+    assert [m["status"] for m in report["cells"][0]["metrics"]] == ["ok", "ok"]
+    assert {m["metric"]: m["value"] for m in report["cells"][0]["metrics"]} == by_metric
+    s_rec, j_rec = R.read_results(staged)[0], R.read_results(joint)[0]
+    assert sorted((r["metric"], r["value"]) for r in s_rec) == sorted(
+        (r["metric"], r["value"]) for r in j_rec)
+    assert _table(staged, capsys) == _table(joint, capsys)
+
+
 def test_status_before_submitting_and_the_shared_storage_check(tmp_path, vidbench_home,
                                                                capsys):
     from vidbench.experiments.launch import StageJob, experiment_status

@@ -324,6 +324,11 @@ class StageJob(Checkpointable):
             print(f"{exc} (signal {flag.signal}); asking Slurm to requeue", flush=True)
             if not callable(requeue):
                 raise
+            # Slurm carries out the requeue by sending the job SIGCONT and SIGTERM, which can
+            # come before `scontrol requeue` (run by submitit as a child of this process) has
+            # returned: killed, it failed the job's log and exit status. Ignored here, SIGTERM
+            # is ignored by that child too (an ignored signal stays ignored across exec).
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             requeue(requeue_signal, None)   # calls self.checkpoint, requeues, exits
             raise
 
