@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -354,6 +355,14 @@ def _table(store: Path, capsys) -> str:
     return capsys.readouterr().out
 
 
+def _outcome(fn):
+    """``fn()``, or the exception it raised (to hand over from a thread)."""
+    try:
+        return fn()
+    except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
+        return exc
+
+
 def _wait(predicate, timeout: float, what: str) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -422,6 +431,11 @@ def test_preempted_training_job_requeues_and_resumes_bit_identical(slurm, tmp_pa
     report = submit_slurm(a, SlurmOptions(time_min=30), log=lambda m: None)
     by_stage = {s["stage"]: s["job_id"] for s in report["submitted"]}
     job = by_stage["motion/no-eqn2/seed0"]
+    # the uninterrupted run to compare with trains meanwhile, in this process
+    reference: list = []
+    uninterrupted = threading.Thread(target=lambda: reference.append(_outcome(
+        lambda: run_stage(b, "motion/no-eqn2/seed0", log=lambda m: None))), daemon=True)
+    uninterrupted.start()
     for stage, other in by_stage.items():            # only the training job is needed here
         if stage != "motion/no-eqn2/seed0":
             subprocess.run(["scancel", other], env=slurm.env)
@@ -460,7 +474,9 @@ def test_preempted_training_job_requeues_and_resumes_bit_identical(slurm, tmp_pa
     stdout = stdout_log.read_text()                                 # both attempts (appended)
     assert "training interrupted at step" in stdout and f"Requeued job {job}" in stdout
 
-    run_stage(b, "motion/no-eqn2/seed0", log=lambda m: None)       # uninterrupted
+    uninterrupted.join()
+    if isinstance(reference[0], BaseException):
+        raise reference[0]
     done_a = json.loads((run_dir / "complete.json").read_text())
     done_b = json.loads((b.cells[0].motion_dir / "complete.json").read_text())
     assert done_a["step"] == done_b["step"] == steps
