@@ -378,6 +378,15 @@ def test_slurm_run_matches_the_local_run(slurm, tmp_path, vidbench_home, capsys,
     monkeypatch.chdir(tmp_path)
     s_work, s_store = tmp_path / "slurm-work", tmp_path / "slurm" / "ablation.jsonl"
     args = ["run", "ablation", "--dataset", "shapes", *ROW, *SET, "--no-progress"]
+    # the local launcher runs the same experiment meanwhile, in its own process and folders,
+    # with one torch thread as the jobs (--slurm-cpus-per-task 1; float sums depend on it) and
+    # the other libraries' threads as in the jobs
+    l_work, l_store = tmp_path / "local-work", tmp_path / "local" / "ablation.jsonl"
+    local_args = [*args, "--work", str(l_work), "--results", str(l_store)]
+    local = subprocess.Popen([sys.executable, "-c", "import sys, torch; torch.set_num_threads(1); "
+                              "from vidbench.cli import main; sys.exit(main(sys.argv[1:]))",
+                              *local_args], cwd=tmp_path,
+                             stdout=(tmp_path / "local.log").open("w"), stderr=subprocess.STDOUT)
     assert main([*args, "--work", str(s_work), "--results", str(s_store), "--launcher",
                  "slurm", "--wait"]) == 0
     out = capsys.readouterr().out
@@ -404,8 +413,7 @@ def test_slurm_run_matches_the_local_run(slurm, tmp_path, vidbench_home, capsys,
                  "slurm", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["submitted"] == []
 
-    l_work, l_store = tmp_path / "local-work", tmp_path / "local" / "ablation.jsonl"
-    assert main([*args, "--work", str(l_work), "--results", str(l_store)]) == 0
+    assert local.wait(timeout=900) == 0, (tmp_path / "local.log").read_text()[-3000:]
     slurm_table, local_table = _table(s_store, capsys), _table(l_store, capsys)
     row = [line for line in slurm_table.splitlines() if line.startswith("w/o Eqn. 2")]
     assert row and any(ch.isdigit() for ch in row[0])
