@@ -109,6 +109,8 @@ def _status_text(status: dict[str, Any]) -> str:
     width = max(len(s["stage"]) for s in status["stages"])
     for s in status["stages"]:
         extra = f", requeued {s['requeues']}x" if s["requeues"] else ""
+        if s.get("blocked_by"):
+            extra += f", by {', '.join(s['blocked_by'])} (failed)"
         lines.append(f"  {s['stage']:<{width}}  {s['state']:<9} job {s['job_id'] or '-'}{extra}")
         if s.get("log_tail"):
             lines.append(f"    last lines of {s['log']}:")
@@ -232,9 +234,10 @@ def _register_status(sub) -> None:
         sub, "status", help="the state of each stage of a Slurm run and its job id",
         description="Each stage of the experiment (as `vidbench run EXPERIMENT` with the same "
                     "options plans it) with its state (done, queued, running, requeued, "
-                    "failed with its log's last lines, todo), its Slurm job id and how often "
-                    "it was requeued. Run `vidbench run EXPERIMENT --launcher slurm` again to "
-                    "submit only what is missing or failed.",
+                    "failed with its log's last lines, blocked by a failed stage, todo), its "
+                    "Slurm job id and how often it was requeued. Run `vidbench run EXPERIMENT "
+                    "--launcher slurm` again to submit only what is missing or failed (jobs "
+                    "blocked by a failed stage are cancelled and submitted again).",
         example="vidbench run status ablation --dataset shapes --preset tiny")
     p.add_argument("status_experiment", metavar="EXPERIMENT", choices=list(EXPERIMENTS),
                    help=f"one of {', '.join(EXPERIMENTS)}")

@@ -33,16 +33,17 @@ def done_keys(results: Path) -> tuple[set[str], list[str]]:
         [str(p) for p in problems]
 
 
-def write_cell_status(work: Path, cell: Cell, entry: dict[str, Any]) -> Path:
-    """``WORK/cells/<key>.json``: what the last run of a cell did, skipped metrics and their
-    reasons included (they write no result line)."""
+def write_cell_status(work: Path, cell: Cell, entry: dict[str, Any], metric: str = "") -> Path:
+    """``WORK/cells/<key>.json`` (``<key>-<metric>.json`` for one metric's ``eval`` stage):
+    what the last run of a cell did, skipped metrics and their reasons included (they write
+    no result line)."""
     import json
 
-    from vidbench.experiments.cells import KEY_CHARS
+    from vidbench.experiments.stages import cell_status_file
     from vidbench.utils.fileio import atomic_write_text
     from vidbench.utils.provenance import provenance
 
-    path = work / "cells" / f"{cell.key[:KEY_CHARS]}.json"
+    path = cell_status_file(work, cell, metric)
     atomic_write_text(path, json.dumps({"key": cell.key, **entry, **provenance()}, indent=1,
                                        default=str) + "\n")
     return path
@@ -81,19 +82,26 @@ def _record(cell: Cell, plan, rec: dict[str, Any], scale: Scale, built: dict[str
 
 
 def evaluate_and_record(exp, cell: Cell, done: set[str], built: dict[str, Any], *,
-                        device: str, progress: bool, log: Callable[[str], None]
-                        ) -> tuple[dict[str, Any], int]:
+                        device: str, progress: bool, log: Callable[[str], None],
+                        metric: str = "") -> tuple[dict[str, Any], int]:
     """Score the result lines ``cell`` lacks (its model built), append them to the store
     (rank 0 of a process group only) and write the cell's status; ``(entry, lines appended)``.
-    ``done`` gains the keys written."""
+    ``done`` gains the keys written. ``metric``: only that metric's lines (an ``eval`` stage,
+    :func:`vidbench.experiments.stages.metric_group`), sampled as when all the cell's
+    metrics are scored together, with the status in the metric's own file."""
     from vidbench.experiments.scoring import evaluate_cell
+    from vidbench.experiments.stages import metric_groups
     from vidbench.utils.distributed import is_main
 
-    todo = [r for r in cell.results if r.key not in done]
+    results = metric_groups(cell)[metric] if metric else cell.results
+    todo = [r for r in results if r.key not in done]
     entry: dict[str, Any] = {"cell": cell.id, "key": cell.key, "metrics": []}
+    if metric:
+        entry["metric"] = metric
     appended = 0
     for plan, rec in evaluate_cell(cell, todo, exp.scale, work=exp.work, root=exp.root,
-                                   device=device, progress=progress):
+                                   device=device, progress=progress,
+                                   sampling=list(cell.results) if metric else None):
         item = {"cell": plan.cell, "metric": plan.metric, "protocol": plan.protocol}
         if rec.get("status") == "skipped":
             entry["metrics"].append({**item, "status": "skipped", "reason": rec["reason"]})
@@ -106,8 +114,8 @@ def evaluate_and_record(exp, cell: Cell, done: set[str], built: dict[str, Any], 
         entry["metrics"].append({**item, "status": "ok", "value": rec["value"],
                                  "overrides": rec.get("overrides") or {}})
         log(f"  {plan.metric} [{plan.protocol}] = {rec['value']:.6g}")
-    entry["status"] = "done" if all(r.key in done for r in cell.results) else "incomplete"
+    entry["status"] = "done" if all(r.key in done for r in results) else "incomplete"
     entry["built"] = built
     if is_main():
-        write_cell_status(exp.work, cell, entry)
+        write_cell_status(exp.work, cell, entry, metric)
     return entry, appended

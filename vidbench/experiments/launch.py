@@ -5,7 +5,11 @@ every stage that is not done as one ``sbatch`` job whose ``--dependency=afterok:
 jobs of the stages it needs, so no job waits on a lock while holding a GPU. What was submitted
 is recorded in ``WORK/slurm/<run>/jobs.json`` (stage → job id and log files, written by an
 atomic rename) next to submitit's logs, where :func:`experiment_status` finds them. Submitting
-again submits only what is neither done nor queued nor running.
+again submits only what is neither done nor queued nor running. A job that a failed stage
+left pending for ever (Slurm's reason ``DependencyNeverSatisfied``: ``afterok`` on a job that
+failed), or that waits on a job which is no longer its prerequisite's, is cancelled
+(``scancel``) and submitted again after the prerequisite's new job; ``run status`` shows it as
+``blocked`` by the failed stage until then (:func:`keep_job` decides).
 
 Each job runs a :class:`StageJob`, a ``submitit.helpers.Checkpointable``: on submitit's
 time-limit signal (SIGUSR2, sent by Slurm 90 s before the limit), SIGUSR1
@@ -129,19 +133,41 @@ def _slurm_cmd(args: list[str]) -> str | None:
 
 
 def job_state(job_id: str) -> dict[str, Any]:
-    """``{"state": SLURM_STATE or None, "restarts": int or None}`` from ``squeue``, then
-    ``scontrol show job`` (``sacct`` needs a database that small clusters lack)."""
-    state, restarts = None, None
-    out = _slurm_cmd(["squeue", "-h", "-j", str(job_id), "-o", "%T"])
+    """``{"state": SLURM_STATE or None, "reason": why it is pending or None, "restarts": int
+    or None}`` from ``squeue``, then ``scontrol show job`` (``sacct`` needs a database that
+    small clusters lack)."""
+    state, reason, restarts = None, None, None
+    out = _slurm_cmd(["squeue", "-h", "-j", str(job_id), "-o", "%T %r"])
     if out and out.strip():
-        state = out.split()[0]
+        state, _, reason = out.strip().partition(" ")
     shown = _slurm_cmd(["scontrol", "show", "job", str(job_id)])
     if shown:
         fields = dict(tok.split("=", 1) for tok in shown.split() if "=" in tok)
         state = state or fields.get("JobState")
+        reason = reason or fields.get("Reason")
         if fields.get("Restarts", "").isdigit():
             restarts = int(fields["Restarts"])
-    return {"state": state, "restarts": restarts}
+    return {"state": state, "reason": reason if reason not in ("", "None", "(null)") else None,
+            "restarts": restarts}
+
+
+NEVER_SATISFIED = "DependencyNeverSatisfied"   # afterok on a job that failed
+
+
+def keep_job(info: Mapping[str, Any], after: list[str], current: set[str]) -> bool:
+    """Whether a stage's earlier job (``info``: :func:`job_state`) is kept when the experiment
+    is submitted again: a job that ended without its completion mark, or that is pending on a
+    dependency that can never be met (``DependencyNeverSatisfied``) or on a job that is no
+    longer its prerequisite's (``after`` not all in ``current``, the jobs now standing for its
+    prerequisites), is not (it is cancelled and submitted again). A running job is kept."""
+    state = info.get("state") or ""
+    if state not in LIVE_STATES:
+        return False
+    if state != "PENDING":
+        return True
+    if info.get("reason") == NEVER_SATISFIED:
+        return False
+    return set(after) <= current
 
 
 def _tail(path: str | None, lines: int = 8) -> list[str]:
@@ -160,13 +186,14 @@ def _requeues(entry: Mapping[str, Any]) -> int:
 
 def experiment_status(plan_args: Mapping[str, Any]) -> dict[str, Any]:
     """Each stage with its state (``done``, ``queued``, ``running``, ``requeued``, ``failed``
-    with the log's last lines, ``cancelled``, ``todo``: never submitted), job id and requeue
-    count."""
+    with the log's last lines, ``cancelled``, ``blocked``: pending on a stage that failed,
+    named in ``blocked_by``, ``todo``: never submitted), job id and requeue count."""
     plan_args = absolute_plan_args(plan_args)
     exp = plan_experiment(**plan_args)
     folder = run_folder(exp, plan_args)
     jobs = _read_jobs(folder)
     out = []
+    rows: dict[str, dict[str, Any]] = {}
     for stage in plan_stages(exp):
         entry = jobs.get(stage.id, {})
         job_id = entry.get("job_id")
@@ -187,9 +214,19 @@ def experiment_status(plan_args: Mapping[str, Any]) -> dict[str, Any]:
                 word = "failed"
             row["state"] = word
             row["slurm_state"] = info["state"]
+            if info["reason"]:
+                row["slurm_reason"] = info["reason"]
+            failed_needs = [n for n in stage.needs
+                            if rows.get(n, {}).get("state") in ("failed", "cancelled",
+                                                                 "blocked")]
+            if word == "queued" and (failed_needs or info["reason"] == NEVER_SATISFIED):
+                row["state"] = "blocked"
+                row["blocked_by"] = list(dict.fromkeys(
+                    b for n in failed_needs for b in (rows[n].get("blocked_by") or [n])))
             if word == "failed":
                 row["log"] = entry.get("stderr")
                 row["log_tail"] = _tail(entry.get("stderr"))
+        rows[stage.id] = row
         out.append(row)
     return {"experiment": exp.spec.name, "dataset": exp.dataset, "folder": str(folder),
             "stages": out}
@@ -213,6 +250,26 @@ def _check_shared(exp: Experiment, token: str, home: str) -> None:
         raise VidbenchError("this node does not see " + "; ".join(problems) + ": put them on a "
                             "file system every node mounts at the same path (--work, --results, "
                             "$VIDBENCH_HOME)")
+
+
+DISTRIBUTED_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
+                    "MASTER_PORT")
+
+
+def export_distributed_env() -> dict[str, str]:
+    """In one task of a job with several (``srun`` sets ``SLURM_NTASKS``, ``SLURM_PROCID``,
+    ``SLURM_LOCALID``, ``SLURM_JOB_NODELIST``, ...): export the variables
+    ``torch.distributed``'s ``env://`` start reads (``RANK`` = the task's global rank,
+    ``WORLD_SIZE`` = the number of tasks, ``LOCAL_RANK``, ``MASTER_ADDR`` = the job's first
+    node, ``MASTER_PORT`` from the job id), through submitit's
+    ``TorchDistributedEnvironment``, leaving ``CUDA_VISIBLE_DEVICES`` as Slurm set it; returns
+    them. With one task: nothing (``{}``)."""
+    if int(os.environ.get("SLURM_NTASKS", "1")) <= 1:
+        return {}
+    import submitit
+
+    submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
+    return {k: os.environ[k] for k in DISTRIBUTED_VARS if k in os.environ}
 
 
 class _StopFlag:
@@ -249,11 +306,7 @@ class StageJob(Checkpointable):
             torch.set_num_threads(int(os.environ["SLURM_CPUS_PER_TASK"]))
         exp = plan_experiment(**self.plan_args)
         _check_shared(exp, self.token, self.home)
-        if int(os.environ.get("SLURM_NTASKS", "1")) > 1:
-            import submitit
-
-            submitit.helpers.TorchDistributedEnvironment().export(
-                set_cuda_visible_devices=False)
+        export_distributed_env()
         from submitit import JobEnvironment
 
         flag = _StopFlag()
@@ -271,6 +324,11 @@ class StageJob(Checkpointable):
             print(f"{exc} (signal {flag.signal}); asking Slurm to requeue", flush=True)
             if not callable(requeue):
                 raise
+            # Slurm carries out the requeue by sending the job SIGCONT and SIGTERM, which can
+            # come before `scontrol requeue` (run by submitit as a child of this process) has
+            # returned: killed, it failed the job's log and exit status. Ignored here, SIGTERM
+            # is ignored by that child too (an ignored signal stays ignored across exec).
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             requeue(requeue_signal, None)   # calls self.checkpoint, requeues, exits
             raise
 
@@ -300,14 +358,25 @@ def submit_slurm(plan_args: Mapping[str, Any], options: SlurmOptions, *, device:
     stages = plan_stages(exp)
     live: dict[str, str] = {}
     submitted = []
+    cancelled = []
     for stage in stages:
         if stage.done:
             continue
         old = jobs.get(stage.id)
-        if old and (job_state(old["job_id"])["state"] or "") in LIVE_STATES:
-            live[stage.id] = old["job_id"]
-            log(f"{stage.id}: job {old['job_id']} already queued or running")
-            continue
+        if old:
+            info = job_state(old["job_id"])
+            current = {live[n] if n in live else jobs.get(n, {}).get("job_id")
+                       for n in stage.needs}
+            if keep_job(info, old.get("after", []), current):
+                live[stage.id] = old["job_id"]
+                log(f"{stage.id}: job {old['job_id']} already queued or running")
+                continue
+            if (info["state"] or "") in LIVE_STATES:    # pending on a failed prerequisite
+                _slurm_cmd(["scancel", str(old["job_id"])])
+                cancelled.append({"stage": stage.id, "job_id": old["job_id"],
+                                  "reason": info["reason"]})
+                log(f"{stage.id}: cancelled job {old['job_id']} (pending on a prerequisite "
+                    f"that failed: {info['reason'] or 'job replaced'})")
         deps = [live[n] for n in stage.needs if n in live]
         executor = submitit.SlurmExecutor(folder=folder / "logs")
         executor.update_parameters(job_name=f"vidbench-{stage.id}",
@@ -323,7 +392,8 @@ def submit_slurm(plan_args: Mapping[str, Any], options: SlurmOptions, *, device:
         log(f"{stage.id}: submitted job {job.job_id}"
             + (f" (afterok:{':'.join(deps)})" if deps else ""))
     report: dict[str, Any] = {"experiment": exp.spec.name, "folder": str(folder),
-                              "submitted": submitted, "options": asdict(options)}
+                              "submitted": submitted, "cancelled": cancelled,
+                              "options": asdict(options)}
     if wait:
         while True:
             status = experiment_status(plan_args)

@@ -70,13 +70,14 @@ def fake_spec_of(cell: Cell, plans: list[ResultPlan], scale: Scale, device: str)
 
 
 def _feature_metrics(cell: Cell, plans: list[ResultPlan], scale: Scale, *, root: str | None,
-                     device: str, progress: bool) -> list[Outcome]:
+                     device: str, progress: bool,
+                     sampling: list[ResultPlan] | None = None) -> list[Outcome]:
     from vidbench.evaluation.suite import evaluate_all
 
     counts: dict[str, Any] = {}
     for p in plans:
         counts.update(p.counts)
-    record = evaluate_all(fake_spec_of(cell, plans, scale, device), cell.data_spec,
+    record = evaluate_all(fake_spec_of(cell, sampling or plans, scale, device), cell.data_spec,
                           metrics=",".join(p.metric for p in plans),
                           protocols=",".join(f"{p.metric}={p.protocol}" for p in plans),
                           num_fake=counts.get("num_fake"), num_real=counts.get("num_real"),
@@ -160,14 +161,19 @@ def _prediction(cell: Cell, plans: list[ResultPlan], scale: Scale, *, work: Path
 
 
 def evaluate_cell(cell: Cell, plans: list[ResultPlan], scale: Scale, *, work: Path,
-                  root: str | None = None, device: str = "cpu",
-                  progress: bool = True) -> list[Outcome]:
-    """Records (or skips) for ``plans``, the not-yet-done results of ``cell``."""
+                  root: str | None = None, device: str = "cpu", progress: bool = True,
+                  sampling: list[ResultPlan] | None = None) -> list[Outcome]:
+    """Records (or skips) for ``plans``, the not-yet-done results of ``cell``. ``sampling``:
+    the feature metrics whose needs decide how a trained cell's samples are drawn (how many,
+    which uint8 conversion); default ``plans``. One metric's ``eval`` stage passes all of the
+    cell's, so its samples are those of a joint evaluation."""
     out: list[Outcome] = []
     features = [p for p in plans if p.metric in FEATURE_METRICS]
     if features:
         out += _feature_metrics(cell, features, scale, root=root, device=device,
-                                progress=progress)
+                                progress=progress,
+                                sampling=[p for p in sampling if p.metric in FEATURE_METRICS]
+                                if sampling else None)
     for p in (p for p in plans if p.metric == "diversity"):
         out.append(_diversity(cell, p, scale, device, progress))
     predictions = [p for p in plans if p.metric in ("psnr", "ssim")]

@@ -7,15 +7,23 @@ so a launcher can run each piece once and in dependency order:
 * ``image/SLOT``: train the slot's image generator (none when ``--generator`` gives a file);
 * ``pca/SLOT``: its PCA basis (needs ``image/SLOT``);
 * ``motion/ROW/seedS``: train one cell's motion generator (needs ``pca/SLOT``);
-* ``eval/ROW/seedS``: sample and score one cell, append its result lines (needs the cell's
-  ``motion`` stage; cells of given clips need nothing);
+* ``eval/ROW/seedS/METRIC``: sample and score one cell under one metric of the experiment
+  (``fvd``, ``is``, ``acd``, ``diversity``, ``psnr-ssim``: PSNR and SSIM come from one
+  prediction run), append its result lines (needs the cell's ``motion`` stage; cells of given
+  clips need nothing). The metrics of a cell are separate stages, so a failed or skipped metric
+  does not hold back the others and a re-run redoes only the missing ones. Each draws the
+  cell's samples exactly as one evaluation of all its metrics does (same count, seeds and
+  uint8 conversion), so the numbers do not depend on how the evaluation was split;
 * ``table``: render the experiment's table from the results store (needs every ``eval``).
 
 A stage is *done* when its completion mark exists: ``generator.json``, ``pca.json`` and
 ``complete.json`` of the artefact folders (each written last, by an atomic rename), every
-result key of the cell in the results store or recorded as skipped (missing weights, with the
-reason) in ``WORK/cells/<cell key>.json``, the rendered table file. (``vidbench run`` without a
-launcher tries skipped metrics again each time.) :func:`run_stage` runs
+result key of the cell's metric in the results store (each line appended atomically) or
+recorded as skipped (missing weights, with the reason) in ``WORK/cells/<cell key>.json`` (the
+local launcher) or ``WORK/cells/<cell key>-<metric>.json`` (an ``eval`` stage), the rendered
+table file. (``vidbench run`` without a launcher tries skipped metrics again each time; the
+local launcher scores all metrics of a cell in one pass, which shares the reading of the
+clips.) :func:`run_stage` runs
 one stage in this process (what a Slurm job runs); :func:`run_experiment`
 (:mod:`vidbench.experiments.runner`) is the local launcher.
 """
@@ -25,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from vidbench.experiments.cells import Cell, plan_cells
+from vidbench.experiments.cells import Cell, ResultPlan, plan_cells
 from vidbench.experiments.scales import Scale, scale_with
 from vidbench.experiments.specs import ExperimentSpec, experiment_spec
 from vidbench.utils.errors import VidbenchError
@@ -42,10 +50,14 @@ class Stage:
     writes: tuple[str, ...]         # folders and files it writes (its completion mark first)
     done: bool
     cells: tuple[str, ...] = ()     # ids of the cells it serves
+    metric: str = ""                # eval: the metric it scores (metric_group of its lines)
 
     def describe(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "needs": list(self.needs),
-                "writes": list(self.writes), "done": self.done, "cells": list(self.cells)}
+        out = {"id": self.id, "kind": self.kind, "needs": list(self.needs),
+               "writes": list(self.writes), "done": self.done, "cells": list(self.cells)}
+        if self.metric:
+            out["metric"] = self.metric
+        return out
 
 
 @dataclass
@@ -94,17 +106,41 @@ def _cell_tag(cell: Cell) -> str:
     return f"{cell.row.key}/seed{cell.seed}"
 
 
-def _skipped(work: Path, cell: Cell) -> set[str]:
-    """Result ids the cell's last evaluation skipped (their reasons are in its status file)."""
-    import json
+def metric_group(result: ResultPlan) -> str:
+    """The ``eval`` stage a result line belongs to: its metric, ``psnr-ssim`` for PSNR and
+    SSIM (one prediction run gives both)."""
+    return "psnr-ssim" if result.metric in ("psnr", "ssim") else result.metric
 
+
+def metric_groups(cell: Cell) -> dict[str, tuple[ResultPlan, ...]]:
+    """The cell's result lines by ``eval`` stage, in the experiment's metric order."""
+    groups: dict[str, list[ResultPlan]] = {}
+    for r in cell.results:
+        groups.setdefault(metric_group(r), []).append(r)
+    return {k: tuple(v) for k, v in groups.items()}
+
+
+def cell_status_file(work: Path, cell: Cell, metric: str = "") -> Path:
+    """``WORK/cells/<cell key>.json`` (the local launcher: all metrics) or
+    ``WORK/cells/<cell key>-<metric>.json`` (one ``eval`` stage)."""
     from vidbench.experiments.cells import KEY_CHARS
 
-    path = work / "cells" / f"{cell.key[:KEY_CHARS]}.json"
-    if not path.is_file():
-        return set()
-    return {m["cell"] for m in json.loads(path.read_text()).get("metrics", [])
-            if m.get("status") == "skipped"}
+    return work / "cells" / (f"{cell.key[:KEY_CHARS]}-{metric}.json" if metric
+                             else f"{cell.key[:KEY_CHARS]}.json")
+
+
+def _skipped(work: Path, cell: Cell) -> set[str]:
+    """Result ids the cell's last evaluations skipped (their reasons are in its status files:
+    the local launcher's and each ``eval`` stage's)."""
+    import json
+
+    out: set[str] = set()
+    for path in [cell_status_file(work, cell)] + [cell_status_file(work, cell, m)
+                                                  for m in metric_groups(cell)]:
+        if path.is_file():
+            out |= {m["cell"] for m in json.loads(path.read_text()).get("metrics", [])
+                    if m.get("status") == "skipped"}
+    return out
 
 
 def plan_stages(exp: Experiment, done: set[str] | None = None) -> list[Stage]:
@@ -145,9 +181,12 @@ def plan_stages(exp: Experiment, done: set[str] | None = None) -> list[Stage]:
             stages[motion.id] = motion
             needs = (motion.id,)
         skipped = _skipped(exp.work, cell)
-        stages[f"eval/{_cell_tag(cell)}"] = Stage(
-            f"eval/{_cell_tag(cell)}", "eval", needs, (str(exp.store),),
-            all(r.key in done or r.cell in skipped for r in cell.results), (cell.id,))
+        for metric, results in metric_groups(cell).items():
+            sid = f"eval/{_cell_tag(cell)}/{metric}"
+            stages[sid] = Stage(
+                sid, "eval", needs, (str(exp.store), str(cell_status_file(exp.work, cell,
+                                                                            metric))),
+                all(r.key in done or r.cell in skipped for r in results), (cell.id,), metric)
     evals = tuple(s.id for s in stages.values() if s.kind == "eval")
     table = exp.table_file()
     stages["table"] = Stage("table", "table", evals, (str(table),),
@@ -206,7 +245,8 @@ def run_stage(exp: Experiment, stage_id: str, *, device: str = "cpu", progress: 
     from vidbench.experiments.build import done_keys
 
     entry, appended = evaluate_and_record(exp, cell, done_keys(exp.store)[0], built,
-                                          device=device, progress=progress, log=log)
+                                          device=device, progress=progress, log=log,
+                                          metric=stage.metric)
     return {"stage": stage_id, "appended": appended, **entry}
 
 

@@ -92,13 +92,18 @@ def is_main() -> bool:
 def distributed_from_env(device: str) -> Iterator[str]:
     """Under ``torchrun`` (WORLD_SIZE > 1) join the process group for the duration of a
     command (NCCL with one GPU per local rank for CUDA devices, gloo on CPU) and yield this
-    rank's device; otherwise yield ``device`` unchanged."""
+    rank's device; otherwise yield ``device`` unchanged. A rank that sees one GPU only (a
+    Slurm task with ``--gpus-per-task=1``) uses it, whatever its local rank."""
     dist = torch.distributed
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
         yield device
         return
     if torch.device(device).type == "cuda":
         local = int(os.environ.get("LOCAL_RANK", "0"))
+        if local >= torch.cuda.device_count() == 1:
+            # the scheduler gave each task its own GPU (Slurm's --gpus-per-task binds them):
+            # every rank sees one device, cuda:0
+            local = 0
         torch.cuda.set_device(local)
         device, backend = f"cuda:{local}", "nccl"
     else:
