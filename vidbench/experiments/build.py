@@ -39,7 +39,7 @@ def write_cell_status(work: Path, cell: Cell, entry: dict[str, Any], metric: str
     no result line)."""
     import json
 
-    from vidbench.experiments.stages import cell_status_file
+    from vidbench.experiments.cells import cell_status_file
     from vidbench.utils.fileio import atomic_write_text
     from vidbench.utils.provenance import provenance
 
@@ -87,10 +87,10 @@ def evaluate_and_record(exp, cell: Cell, done: set[str], built: dict[str, Any], 
     """Score the result lines ``cell`` lacks (its model built), append them to the store
     (rank 0 of a process group only) and write the cell's status; ``(entry, lines appended)``.
     ``done`` gains the keys written. ``metric``: only that metric's lines (an ``eval`` stage,
-    :func:`vidbench.experiments.stages.metric_group`), sampled as when all the cell's
+    :func:`vidbench.experiments.cells.metric_group`), sampled as when all the cell's
     metrics are scored together, with the status in the metric's own file."""
     from vidbench.experiments.scoring import evaluate_cell
-    from vidbench.experiments.stages import metric_groups
+    from vidbench.experiments.cells import metric_groups
     from vidbench.utils.distributed import is_main
 
     results = metric_groups(cell)[metric] if metric else cell.results

@@ -260,3 +260,24 @@ def parse_shard(text: str) -> tuple[int, int]:
     if not slash or shard[1] < 1 or not 0 <= shard[0] < shard[1]:
         raise VidbenchError(f"--shard {text!r}: need 0 <= i < n (shards are numbered from 0)")
     return shard
+
+
+def metric_group(result: ResultPlan) -> str:
+    """The ``eval`` stage a result line belongs to: its metric, ``psnr-ssim`` for PSNR and
+    SSIM (one prediction run gives both)."""
+    return "psnr-ssim" if result.metric in ("psnr", "ssim") else result.metric
+
+
+def metric_groups(cell: Cell) -> dict[str, tuple[ResultPlan, ...]]:
+    """The cell's result lines by ``eval`` stage, in the experiment's metric order."""
+    groups: dict[str, list[ResultPlan]] = {}
+    for r in cell.results:
+        groups.setdefault(metric_group(r), []).append(r)
+    return {k: tuple(v) for k, v in groups.items()}
+
+
+def cell_status_file(work: Path, cell: Cell, metric: str = "") -> Path:
+    """``WORK/cells/<cell key>.json`` (the local launcher: all metrics) or
+    ``WORK/cells/<cell key>-<metric>.json`` (one ``eval`` stage)."""
+    return work / "cells" / (f"{cell.key[:KEY_CHARS]}-{metric}.json" if metric
+                             else f"{cell.key[:KEY_CHARS]}.json")

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from vidbench.experiments.cells import Cell, ResultPlan, plan_cells
+from vidbench.experiments.cells import (Cell, ResultPlan, cell_status_file, metric_group,
+                                        metric_groups, plan_cells)
 from vidbench.experiments.scales import Scale, scale_with
 from vidbench.experiments.specs import ExperimentSpec, experiment_spec
 from vidbench.utils.errors import VidbenchError
@@ -104,29 +105,6 @@ def plan_experiment(name: str, dataset: str = "shapes", *, preset: str = "tiny",
 
 def _cell_tag(cell: Cell) -> str:
     return f"{cell.row.key}/seed{cell.seed}"
-
-
-def metric_group(result: ResultPlan) -> str:
-    """The ``eval`` stage a result line belongs to: its metric, ``psnr-ssim`` for PSNR and
-    SSIM (one prediction run gives both)."""
-    return "psnr-ssim" if result.metric in ("psnr", "ssim") else result.metric
-
-
-def metric_groups(cell: Cell) -> dict[str, tuple[ResultPlan, ...]]:
-    """The cell's result lines by ``eval`` stage, in the experiment's metric order."""
-    groups: dict[str, list[ResultPlan]] = {}
-    for r in cell.results:
-        groups.setdefault(metric_group(r), []).append(r)
-    return {k: tuple(v) for k, v in groups.items()}
-
-
-def cell_status_file(work: Path, cell: Cell, metric: str = "") -> Path:
-    """``WORK/cells/<cell key>.json`` (the local launcher: all metrics) or
-    ``WORK/cells/<cell key>-<metric>.json`` (one ``eval`` stage)."""
-    from vidbench.experiments.cells import KEY_CHARS
-
-    return work / "cells" / (f"{cell.key[:KEY_CHARS]}-{metric}.json" if metric
-                             else f"{cell.key[:KEY_CHARS]}.json")
 
 
 def _skipped(work: Path, cell: Cell) -> set[str]:
