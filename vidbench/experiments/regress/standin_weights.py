@@ -50,22 +50,23 @@ def write_c3d(path: str | Path, seed: int = C3D_SEED) -> Path:
     return path
 
 
-def write_c3d_mean(path: str | Path, seed: int = MEAN_SEED) -> Path:
-    """A ``mean2.npz`` with one float32 ``mean`` array (3, 16, 128, 128) around 100."""
+def _write_mean(path: str | Path, seed: int, shape: tuple[int, ...]) -> Path:
+    """A ``mean2.npz`` with one float32 ``mean`` array of ``shape``, values around 100."""
     rng = np.random.default_rng(seed)
     path = Path(path)
     with open(path, "wb") as fh:
-        np.savez(fh, mean=(100 + 20 * rng.standard_normal(MEAN_SHAPE)).astype(np.float32))
+        np.savez(fh, mean=(100 + 20 * rng.standard_normal(shape)).astype(np.float32))
     return path
+
+
+def write_c3d_mean(path: str | Path, seed: int = MEAN_SEED) -> Path:
+    """A ``mean2.npz`` with one float32 ``mean`` array (3, 16, 128, 128) around 100."""
+    return _write_mean(path, seed, MEAN_SHAPE)
 
 
 def write_c3d_mean_tgan_v1(path: str | Path, seed: int = V1_MEAN_SEED) -> Path:
     """TGAN v1's ``mean2.npz``: one float32 ``mean`` array (3, 1, 16, 128, 171) around 100."""
-    rng = np.random.default_rng(seed)
-    path = Path(path)
-    with open(path, "wb") as fh:
-        np.savez(fh, mean=(100 + 20 * rng.standard_normal(V1_MEAN_SHAPE)).astype(np.float32))
-    return path
+    return _write_mean(path, seed, V1_MEAN_SHAPE)
 
 
 def vggface2_state(seed: int = FACE_SEED) -> dict[str, torch.Tensor]:
