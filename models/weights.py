@@ -95,6 +95,9 @@ def read_torch_state_dict(path: Path) -> dict[str, Any]:
     return state
 
 
+SHAPES64_SIZE = 774877
+SHAPES64_SHA256 = "c7c577a89bd61219e5e629f519e9e765b25435907ed0f3b09255425a6eee2b01"
+
 REGISTRY: dict[str, WeightSpec] = {spec.name: spec for spec in (
     WeightSpec(
         name="i3d", filename="i3d-kinetics-400.ckpt", size=50_830_672,
@@ -123,6 +126,14 @@ REGISTRY: dict[str, WeightSpec] = {spec.name: spec for spec in (
         source="https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/"
                "20180402-114759-vggface2.pt (InceptionResnetV1 state_dict)",
         reader=read_torch_state_dict),
+    WeightSpec(
+        # Trained by vidbench on the demo's `shapes` data; how: its record stylegan2-shapes64.json
+        # beside it, and README, *The pre-trained image generator*.
+        name="stylegan2-shapes64", filename="stylegan2-shapes64.pt", size=SHAPES64_SIZE,
+        sha256=SHAPES64_SHA256,
+        source="trained by vidbench (`vidbench train image`, 64² StyleGAN2 on the built-in "
+               "shapes data set), shipped with the package",
+        reader=read_torch_state_dict, shipped=True),
     WeightSpec(
         name="vgg16", filename="vgg16-397923af.pth", size=None, sha256=None,
         source="https://download.pytorch.org/models/vgg16-397923af.pth (torchvision "

@@ -13,7 +13,7 @@ from vidbench.cli import build_parser
 from vidbench.experiments.demo.context_models import (RandomWalkMotion, random_walk_model,
                                                       untrained_model)
 from vidbench.experiments.demo.output import ROW_LABELS, format_table
-from vidbench.train.image_config import preset
+from vidbench.models.weights import get_spec, location
 from vidbench.sample.generate import VideoModel
 from vidbench.utils.seeding import stream_seed
 
@@ -66,29 +66,68 @@ def test_untrained_is_the_training_initialisation():
     assert walk.motion.latent_dim == 8 and walk.info["motion"]["sigma"] == 0.2
 
 
-def test_table_has_every_row_and_the_skips(tmp_path):
+def _fvd_line(row, runs, seeds=(0, 1, 2)):
+    return R.complete_record({"metric": "fvd", "protocol": "mocogan-hd", **R.run_summary(runs),
+                              "variant": row, "experiment": "ablation", "dataset": "shapes",
+                              "preset": "tiny", "num_fake": 8, "num_real": 8,
+                              "training_seed": 5, "sampling_seeds": list(seeds)})
+
+
+def test_table_has_every_row_the_seeds_the_margins_and_the_skips(tmp_path):
     path = tmp_path / "r.jsonl"
-    for i, row in enumerate(("full", "untrained", "real-vs-real")):
-        rec = {"metric": "fvd", "protocol": "mocogan-hd", "value": 10.0 * i + 1.5,
-               "variant": row, "experiment": "demo", "num_fake": 8, "num_real": 8}
-        R.append_result(path, R.complete_record(rec))
+    R.append_result(path, _fvd_line("full", [80.0, 90.0, 100.0]))
+    R.append_result(path, _fvd_line("untrained", [100.0, 100.0, 125.0]))
+    R.append_result(path, _fvd_line("real-vs-real", [10.0, 12.0, 14.0]))
+    R.append_result(path, R.complete_record({"metric": "diversity", "protocol": "last-frame-std",
+                                             "value": 0.01234, "variant": "full",
+                                             "experiment": "diversity"}))
     text = format_table(path, {"is [mocogan-hd]": "weight file 'c3d' not found"})
     lines = text.splitlines()
-    # the header names the protocol and the counts it used (here 8 vs 8, not the protocol's
-    # 2048 vs 2048)
-    assert lines[0].split("  ")[-1].strip() == "FVD [mocogan-hd, 8 vs 8]"
-    row = {line.split("  ")[0]: line.split()[-1] for line in lines[2:2 + len(ROW_LABELS)]}
-    assert row[ROW_LABELS["full"]] == "1.50" and row[ROW_LABELS["untrained"]] == "11.50"
-    assert row[ROW_LABELS["real-vs-real"]] == "21.50" and row[ROW_LABELS["no-eqn2"]] == "-"
+    # the header names the protocol and the counts it used (8 vs 8, not the protocol's 2048)
+    assert lines[0].startswith("FVD [mocogan-hd, 8 vs 8], fake vs real clips; training seed 5, "
+                               "sampling seeds 0, 1, 2")
+    assert lines[1].split() == ["row", "FVD", "mean", "±", "std", "seed", "0", "seed", "1",
+                                "seed", "2", "diversity"]
+    rows = {line[:27].strip(): line[27:].split() for line in lines[3:3 + len(ROW_LABELS)]}
+    assert set(rows) == set(ROW_LABELS.values())
+    # population std over the sampling seeds: 90 ± 8.165; 100/100/125 -> 108.33 ± 11.79
+    assert rows[ROW_LABELS["full"]] == ["90.00", "±", "8.16", "80.00", "90.00", "100.00",
+                                        "0.0123"]
+    assert rows[ROW_LABELS["untrained"]][:3] == ["108.33", "±", "11.79"]
+    assert rows[ROW_LABELS["no-eqn2"]] == ["-"] * 5
+    # Full against the untrained row at each seed: 80/100 - 1, 90/100 - 1, 100/125 - 1
+    assert "Full vs untrained motion generator: -20.0 %, -10.0 %, -20.0 % FVD at the " \
+           "sampling seeds" in text
+    assert "Full vs random walk in W" not in text            # no such row measured
     assert "skipped is [mocogan-hd]: weight file 'c3d' not found" in text
-    # a row measured at other counts is a column of its own, never under the 8 vs 8 header
-    rec = {"metric": "fvd", "protocol": "mocogan-hd", "value": 7.25, "variant": "no-eqn2",
-           "experiment": "demo", "num_fake": 4, "num_real": 8}
-    R.append_result(path, R.complete_record(rec))
-    head = format_table(path, {}).splitlines()[0]
-    assert "FVD [mocogan-hd, 4 vs 8]" in head and "FVD [mocogan-hd, 8 vs 8]" in head
+    # a row measured at other counts says so itself, never under the 8 vs 8 header
+    R.append_result(path, {**_fvd_line("no-eqn2", [7.0, 7.5, 7.25]), "num_fake": 4})
+    text = format_table(path, {})
+    assert f"{ROW_LABELS['no-eqn2']} (4 vs 8)" in text
+    assert text.splitlines()[0].startswith("FVD [mocogan-hd, 8 vs 8]")
     from vidbench.experiments.demo.output import column_label
     assert column_label("isv", "tganv2", 96, None) == "ISV [tganv2, 96]"
+
+
+def test_margins_and_the_clips_shown():
+    from vidbench.experiments.demo.output import margins, pick_clips
+    from vidbench.metrics.clip_motion import ClipMotion
+
+    fvd = {"full": {"runs": [50.0, 60.0]}, "untrained": {"runs": [100.0, 50.0]},
+           "random-walk-w": {"runs": [200.0, 80.0]}}
+    got = margins(fvd)
+    assert got["untrained"] == pytest.approx([-50.0, 20.0])
+    assert got["random-walk-w"] == pytest.approx([-75.0, -25.0])
+
+    def clip(label):
+        return ClipMotion(16, 16, 0, 0, 0, 0, 0, 0, 0, 0, label, (0.0,) * 8, 1, 1, 1, 1, 1.0,
+                          True)
+
+    labels = ["still", "vertical", "vertical", "circular", None, "horizontal", "still"]
+    # the first clip of each direction in DIRECTIONS order, then the first ones left
+    assert pick_clips([clip(x) for x in labels]) == [5, 1, 3, 0]
+    assert pick_clips([clip(x) for x in labels], count=2) == [5, 1]
+    assert pick_clips([clip("still")] * 3) == [0, 1, 2]
 
 
 def test_cli_help_and_bad_arguments(capsys):
@@ -102,6 +141,24 @@ def test_cli_help_and_bad_arguments(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["demo", "--processes", "0"])
     assert "processes must be >= 1" in capsys.readouterr().err
+
+
+def test_train_image_path_uses_the_shipped_generators_settings(tmp_path):
+    """`vidbench demo --train-image` trains from scratch with the settings the shipped
+    generator was made with (its record), on the demo's data, for the demo's step count."""
+    from vidbench.experiments.demo import jobs as J
+
+    _, record = J.shipped_generator()
+    data = "shapes:num_videos=4,length=8,resolution=64,seed=3"
+    path = J.train_image_job(data, 2, 7, str(tmp_path / "image"), False, record["config"])
+    config = json.loads((tmp_path / "image" / "config.json").read_text())["config"]
+    assert (config["steps"], config["seed"], config["dataset"]) == (2, 7, data)
+    same = {k for k in record["config"] if k not in ("steps", "seed", "dataset", "log_every",
+                                                    "checkpoint_every")}
+    assert {k: config[k] for k in same} == {k: record["config"][k] for k in same}
+    assert path.endswith("generator.pt")
+    args = build_parser().parse_args(["demo", "--train-image", "--quick"])
+    assert args.train_image and args.quick
 
 
 @pytest.mark.slow
@@ -118,21 +175,43 @@ def test_quick_demo_end_to_end(tmp_path, vidbench_home, capsys):
     summary = json.loads((out / "summary.json").read_text())
     for name, path in summary["files"].items():
         assert str(path) in printed, name
-    # the image generator was trained with the demo's R1 weight, on the demo's data
-    image_config = json.loads((out / "work" / "image" / "config.json").read_text())["config"]
-    assert image_config["r1_gamma"] == summary["image_r1_gamma"] != preset("tiny").r1_gamma
-    assert image_config["dataset"] == summary["data"]
+    # the demo starts from the shipped, pre-trained image generator: no image training
+    spec = get_spec(summary["image_generator"]["weights"])
+    assert spec.shipped and summary["image_generator"]["sha256"] == spec.sha256
+    assert summary["files"]["image_generator"] == str(location(spec))
+    assert not (out / "work" / "image").exists()
+    assert set(summary["seconds"]) >= {"image_generator", "pca", "motion_and_real_stats",
+                                       "evaluate", "outputs", "total"}
     records, problems = R.read_results(out / "results.jsonl")
     assert not problems
     fvd = {r["variant"]: r for r in records if r["metric"] == "fvd"}
     assert set(fvd) == set(ROW_LABELS)
     for row, rec in fvd.items():
-        assert np.isfinite(rec["value"]) and rec["value"] >= 0, row
+        assert rec["num_runs"] == 3 and len(rec["runs"]) == 3, row
+        assert rec["value"] == pytest.approx(np.mean(rec["runs"])) and rec["value"] >= 0, row
+        assert rec["std"] == pytest.approx(np.std(rec["runs"])), row
+        assert (rec["training_seed"], rec["sampling_seeds"]) == (0, [0, 1, 2]), row
+        assert [x["sampling_seed"] for x in rec["by_sampling_seed"]] == [0, 1, 2], row
+        assert (rec["experiment"], rec["dataset"], rec["preset"]) == ("ablation", "shapes",
+                                                                      "tiny"), row
         assert rec["num_fake"] == 16 and rec["num_real"] == 16 and rec["overrides"], row
+    # different sampling seeds draw different clips of the same model
+    full = fvd["full"]["by_sampling_seed"]
+    assert len({x["fake"]["fingerprint"] for x in full}) == 3
+    assert len({x["value"] for x in full}) == 3
+    div = {r["variant"]: r for r in records if r["metric"] == "diversity"}
+    assert set(div) == {"full", "no-mutual-info"}
+    assert all(d["num_videos"] == 4 and d["value"] >= 0 for d in div.values())
+    # how each row's clips move: every clip of every sampling seed, in summary and table
+    motion = summary["motion"]
+    assert set(motion) == set(ROW_LABELS)
+    assert all(m["num_clips"] == 3 * 16 for m in motion.values())
+    table = (out / "table.txt").read_text()
+    assert "motion of the clips" in table and "area kept" in table
     # weights absent here -> listed as skipped with the reason, in the table too
     for key, reason in summary["skipped"].items():
-        assert f"skipped {key}: {reason}" in (out / "table.txt").read_text()
-    # the pictures: 4 real + 4 generated rows of 16 frames at 64² (32² zoomed x2), padded
+        assert f"skipped {key}: {reason}" in table
+    # the pictures: 4 real + 4 generated rows of 16 frames at 64², padded
     grid = np.asarray(Image.open(out / "grid.png"))
     assert grid.shape == (8 * 66 + 2, 16 * 66 + 2, 3)
     with Image.open(out / "samples.gif") as gif:
@@ -146,8 +225,13 @@ def test_quick_demo_end_to_end(tmp_path, vidbench_home, capsys):
     assert [d["component"] for d in info["directions"]] == list(range(1, n_pca + 1))
     assert info["source"]["pca"]["files"]["pca_comp.npy"] == json.loads(
         (out / "work" / "pca" / "pca.json").read_text())["files"]["pca_comp.npy"]
+    shown = summary["shown"]["generated"]
+    assert shown["sampling_seed"] == 0 and len(shown["samples"]) == 4
     index = out / "report" / "index.html"
-    assert index.is_file()
+    page = index.read_text()
+    assert "FVD ↓ [mocogan-hd, shapes, tiny]" in page          # Tab. 5: measured beside paper
+    assert "Diversity ↑ [last-frame-std, shapes, tiny]" in page
+    assert "motion of its 48 clips" in page
     if optional_program("chromium", find=lambda name: find_chromium()):  # required in CI
         assert check_page(index).ok
         shot = screenshot_page(index, tmp_path / "shot.png", height=1600)

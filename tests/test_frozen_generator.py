@@ -60,3 +60,52 @@ def test_compare_early_log_tolerates_rounding_not_drift():
         "step 1 d_loss: 1.50045 instead of 1.5 (relative difference 3.00e-04)"]
     assert compare_early_log(want, [dict(want[0], r1=0.1)]) == ["step 1 r1: 0.1 instead of None"]
     assert compare_early_log(want, []) == ["step 1: not in the new log"]
+
+
+# --- the image generator vidbench ships (models/assets/stylegan2-shapes64.*) ---------------
+
+def _shipped():
+    from vidbench.models.weights import get_spec, location
+
+    spec = get_spec("stylegan2-shapes64")
+    path = location(spec)
+    return spec, path, json.loads(path.with_suffix(".json").read_text())
+
+
+def test_shipped_generator_is_registered_with_its_hash_and_record():
+    from vidbench.experiments.demo.pipeline import DATA
+    from vidbench.models.weights import weight_path
+
+    spec, path, record = _shipped()
+    assert spec.shipped and weight_path(spec.name) == path       # size and sha256 checked
+    assert (record["sha256"], record["size"]) == (spec.sha256, spec.size)
+    assert record["file"] == path.name and path.stat().st_size < 4 << 20
+    assert record["steps"] >= 5000 and record["training_seconds"] > 0
+    assert record["provenance"]["git_commit"] and record["command"].startswith("torchrun ")
+    assert len(record["early_log"]) == 20
+    # the demo scores against videos of the same distribution the generator was trained on
+    assert record["config"]["dataset"] == DATA
+    g = load_image_generator(path)
+    assert g.arch.size == 64 and g.sha256 == spec.sha256
+
+
+@pytest.mark.slow
+def test_recorded_command_reproduces_the_recorded_early_log(tmp_path):
+    """The record's exact command, cut to 20 steps, gives the recorded losses and scores of
+    those steps within 1e-4 relative (not bit equality: kernels differ between CPU families)."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    _, _, record = _shipped()
+    argv = shlex.split(record["command"])
+    assert argv[0] == "torchrun"
+    for flag, value in (("--steps", "20"), ("--out", str(tmp_path / "rerun"))):
+        argv[argv.index(flag) + 1] = value
+    argv = [sys.executable, "-m", "torch.distributed.run", *argv[1:], "--no-progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = early_log(read_log(tmp_path / "rerun" / "log.jsonl"), 20)
+    assert compare_early_log(record["early_log"], got) == []

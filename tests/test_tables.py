@@ -158,3 +158,19 @@ def test_cli(fixture_results, tmp_path, capsys):
     assert main(["table", "sky", "--results", str(tmp_path / "missing.jsonl")]) == 2
     with pytest.raises(SystemExit):
         main(["table", "tab9"])
+
+
+def test_reduced_preset_lines_sit_beside_the_papers_cells_in_their_own_column():
+    """The demo's lines (experiment ``ablation`` on ``shapes`` at preset ``tiny``) fill Tab. 5's
+    rows next to the reported numbers, in a column that names the data set and the preset."""
+    recs = [R.complete_record({"metric": "fvd", "protocol": "mocogan-hd", "value": v,
+                               "experiment": "ablation", "dataset": "shapes", "preset": "tiny",
+                               "variant": row, **({"num_runs": 3, "std": 2.5} if s else {})})
+            for row, v, s in (("no-eqn2", 500.0, True), ("untrained", 700.0, False))]
+    table = build_table("ablation", recs)
+    labels = [c.label for c in table.columns]
+    assert labels == ["IS ↑ (paper)", "FVD ↓ (paper)", "FVD ↓ [mocogan-hd, shapes, tiny]"]
+    assert table.cell("no-eqn2", 1).text == "790.87 †"          # the paper's, same row
+    assert table.cell("no-eqn2", 2).text == "500.00 ± 2.50"
+    assert table.cell("untrained", 2).text == "700.00"
+    assert ("untrained", "untrained") in table.rows

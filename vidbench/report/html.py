@@ -27,7 +27,8 @@ CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
 max-width:1200px;padding:0 18px 40px;color:#1b1b1b;background:#fff;line-height:1.4}
 h1{margin:18px 0 4px}h2{border-bottom:2px solid #ddd;padding-bottom:3px;margin-top:34px}
-.meta,.source,.note,.legend{color:#555;font-size:13px}.note{color:#8a4b00}
+.meta,.source,.note,.legend{color:#555;font-size:13px;overflow-wrap:anywhere}
+.note{color:#8a4b00}
 nav{font-size:13px;margin:10px 0}nav a{margin-right:10px}
 #media-status{font-size:13px;font-weight:600}
 table.results{border-collapse:collapse;font-size:14px;margin:6px 0}

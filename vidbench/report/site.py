@@ -241,9 +241,10 @@ def build_report(results_paths: Iterable[str | os.PathLike],
                  options: MediaOptions | None = None,
                  title: str = "vidbench report",
                  device: str = "cpu",
-                 progress: bool = True) -> Path:
+                 progress: bool = True,
+                 row_notes: Mapping[str, Sequence[str]] | None = None) -> Path:
     """Write the report folder ``out_dir`` (docs/protocols.md, *The HTML report*); return its
-    ``index.html``."""
+    ``index.html``. ``row_notes``: lines shown under a row's videos, by row name."""
     from vidbench.utils.provenance import provenance
 
     options = options or MediaOptions()
@@ -277,6 +278,7 @@ def build_report(results_paths: Iterable[str | os.PathLike],
             g.anchor = f"{base}-{n}"
         seen.add(g.anchor)
         _resolve(g, runs, real_spec)
+        g.notes.extend((row_notes or {}).get(g.row, ()))
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))

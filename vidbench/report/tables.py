@@ -165,7 +165,9 @@ def build_table(name: str, records: Sequence[dict[str, Any]], dataset: str | Non
         ds = measured_dataset(r, spec) if r.get(R.KEY_METRIC) in spec.metrics else None
         if ds is not None and (dataset is None or ds == dataset):
             own = ds == spec.dataset or spec.row_field == R.KEY_DATASET
-            mine.append((None if own else ds, r))
+            # a line made at a reduced preset (the demo's `tiny`) says so in its column
+            tag = f"{ds}, {r['preset']}" if isinstance(r.get("preset"), str) else ds
+            mine.append((None if own else tag, r))
     notes: list[str] = []
     unplaced: dict[str, int] = {}
     for _, r in mine:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -16,11 +16,14 @@ ROW_LABELS = {  # row key -> label, in the table's order
     "no-eqn2": "w/o Eqn. 2 (no residual)",
     "no-image-disc": "w/o D_I",
     "no-video-disc": "w/o D_V",
+    "no-mutual-info": "w/o L_mi",
     "untrained": "untrained motion generator",
     "random-walk-w": "random walk in W",
 }
+CONTEXT_ROWS = ("untrained", "random-walk-w")   # what Full must beat
+DIRECTIONS = ("horizontal", "vertical", "diagonal", "circular")   # the data's motion classes
 SHOWN = 4          # real and generated videos in the pictures
-ZOOM = 2           # nearest-neighbour upscaling of the 32² frames
+ZOOM = 1           # nearest-neighbour upscaling of the frames in the pictures
 
 
 def column_key(rec: Mapping[str, Any]) -> tuple[str, str, Any, Any]:
@@ -33,51 +36,130 @@ def column_label(metric: str, protocol: str, num_fake: Any, num_real: Any) -> st
     return f"{metric.upper()} [{', '.join([protocol, ' vs '.join(counts)] if counts else [protocol])}]"
 
 
-def format_table(results: str | Path, skipped: Mapping[str, str]) -> str:
-    """The demo's table: one row per variant and context row, one column per metric."""
+def _grid(head: list[str], lines: list[list[str]]) -> list[str]:
+    widths = [max(len(x[i]) for x in [head] + lines) for i in range(len(head))]
+    fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
+    return [fmt.format(*head), fmt.format(*("-" * w for w in widths))] + \
+        [fmt.format(*x) for x in lines]
+
+
+def margins(fvd: Mapping[str, Mapping[str, Any]], row: str = "full"
+            ) -> dict[str, list[float]]:
+    """Per context row, ``row``'s FVD relative to it at each sampling seed, in percent
+    (negative: ``row`` is lower, i.e. better)."""
+    out = {}
+    for other in CONTEXT_ROWS:
+        if row in fvd and other in fvd:
+            out[other] = [100.0 * (a / b - 1.0) for a, b in zip(fvd[row]["runs"],
+                                                                  fvd[other]["runs"])]
+    return out
+
+
+def format_motion(motion: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One line per row: clips per direction label, mean speed, share of clips keeping their
+    area and the range of last/first area (:func:`vidbench.metrics.clip_motion.motion_summary`)."""
+    head = ["motion of the clips", *DIRECTIONS, "still", "px/frame", "area kept",
+            "last/first area"]
+    lines = []
+    for key, label in ROW_LABELS.items():
+        if key not in motion:
+            continue
+        m = motion[key]
+        speed, area = m["speed_px_per_frame"]["mean"], m["area"]
+        keep = area["keep_fraction"]
+        span = ("-" if area["ratio_min"] is None else
+                f"{area['ratio_min']:.2f}-{area['ratio_max']:.2f}")
+        lines.append([label, *(str(m["labels"][d]) for d in (*DIRECTIONS, "still")),
+                      "-" if speed is None else f"{speed:.2f}",
+                      "-" if keep is None else f"{100 * keep:.0f} %", span])
+    return _grid(head, lines)
+
+
+def format_table(results: str | Path, skipped: Mapping[str, str],
+                 motion: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """The demo's table: each row's FVD as mean ± std over the sampling seeds and per seed,
+    the motion diversity, Full against the context rows, then the motion of the clips."""
     from vidbench.evaluation.records import read_results
 
     records, _ = read_results(results)
-    # a column is one metric under one protocol AT the counts it used: the header names both,
-    # so a protocol's name never stands for counts it did not use (rows measured with other
-    # counts get a column of their own)
-    cols = sorted({column_key(r) for r in records}, key=str)
-    cell = {(r["variant"], *column_key(r)): r for r in records}
-    head = ["row"] + [column_label(*c) for c in cols]
+    fvd = {r["variant"]: r for r in records if r["metric"] == "fvd"}
+    div = {r["variant"]: r for r in records if r["metric"] == "diversity"}
+    seeds = next((r["sampling_seeds"] for r in fvd.values()), [])
+    head = ["row", "FVD mean ± std", *(f"seed {s}" for s in seeds), "diversity"]
+    first = next(iter(fvd.values()), {})
+    counts = (first.get("num_fake"), first.get("num_real"))
     lines = []
     for key, label in ROW_LABELS.items():
-        vals = [f"{cell[(key, *c)]['value']:.2f}" if (key, *c) in cell else "-" for c in cols]
-        lines.append([label] + vals)
-    widths = [max(len(x[i]) for x in [head] + lines) for i in range(len(head))]
-    fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
-    out = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
-    out += [fmt.format(*x) for x in lines]
-    if any(r.get("overrides") for r in records):
-        out.append("counts in brackets: fake vs real clips (overrides of the protocol's counts)")
+        r = fvd.get(key)
+        if r is not None and (r.get("num_fake"), r.get("num_real")) != counts:
+            # the header's counts must not stand for counts this row did not use
+            label = f"{label} ({r.get('num_fake')} vs {r.get('num_real')})"
+        cells = ["-"] * (1 + len(seeds)) if r is None else \
+            [f"{r['value']:.2f} ± {r['std']:.2f}" if r.get("std") is not None
+             else f"{r['value']:.2f}", *(f"{v:.2f}" for v in r["runs"])]
+        lines.append([label, *cells,
+                      f"{div[key]['value']:.4f}" if key in div else "-"])
+    out = [f"{column_label('fvd', first.get('protocol', 'mocogan-hd'), *counts)}, fake vs real "
+           f"clips; training seed {first.get('training_seed')}, sampling seeds "
+           f"{', '.join(map(str, seeds))}; diversity [last-frame-std] of App. D"]
+    out += _grid(head, lines)
+    for other, rel in margins(fvd).items():
+        out.append(f"Full vs {ROW_LABELS[other]}: "
+                   + ", ".join(f"{x:+.1f} %" for x in rel) + " FVD at the sampling seeds")
+    if motion:
+        out += [""] + format_motion(motion)
     for name, reason in sorted(skipped.items()):
         out.append(f"skipped {name}: {reason}")
     return "\n".join(out)
+
+
+def motion_notes(motion: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Each row's motion as one line for the report, beside its videos."""
+    notes = {}
+    for key, m in motion.items():
+        labels = ", ".join(f"{d} {m['labels'][d]}" for d in (*DIRECTIONS, "still"))
+        speed, area = m["speed_px_per_frame"], m["area"]
+        keep = area["keep_fraction"]
+        notes[key] = [f"motion of its {m['num_clips']} clips (every sampling seed): {labels}; "
+                      f"mean speed {speed['mean'] or 0:.2f} px/frame; "
+                      f"area kept in {100 * (keep or 0):.0f} % of clips (last/first area "
+                      f"{area['ratio_min'] or 0:.2f}-{area['ratio_max'] or 0:.2f})"]
+    return notes
 
 
 def _zoom(videos: np.ndarray) -> np.ndarray:
     return videos.repeat(ZOOM, axis=2).repeat(ZOOM, axis=3)
 
 
-def write_pictures(out: Path, run: str, real: str, seed: int) -> dict[str, str]:
+def pick_clips(motions: Sequence[Any], count: int = SHOWN) -> list[int]:
+    """Indices of ``count`` clips to show: the first clip of each direction label in
+    :data:`DIRECTIONS` order, then the first clips not yet picked (``motions``: one
+    :class:`vidbench.metrics.clip_motion.ClipMotion` per clip, in sample order)."""
+    picked = []
+    for d in DIRECTIONS:
+        hit = next((i for i, m in enumerate(motions) if m.label == d), None)
+        if hit is not None and len(picked) < count:
+            picked.append(hit)
+    picked += [i for i in range(len(motions)) if i not in picked][:count - len(picked)]
+    return picked
+
+
+def write_pictures(out: Path, run: str, real: str, sampling_seed: int, real_motions: Sequence[Any],
+                   fake_motions: Sequence[Any]) -> dict[str, Any]:
     """``grid.png`` (rows: SHOWN real videos, then SHOWN generated; columns: frames),
     ``samples.gif`` (top row real, bottom row generated) and ``pca_directions.png``/``.json``
     (the image along each PCA direction the motion generator moves along,
-    :mod:`vidbench.sample.pca_preview`)."""
-    from vidbench.evaluation.sources import open_any_source
+    :mod:`vidbench.sample.pca_preview`). The videos shown are the first of each direction
+    label (:func:`pick_clips`) among the scored clips of ``sampling_seed``."""
     from vidbench.data.writers import write_grid, write_grid_video
+    from vidbench.experiments.demo.jobs import real_clips
     from vidbench.sample.pca_preview import pca_preview
     from vidbench.sample.generate import generate_videos, load_video_model, to_clips
 
     model = load_video_model(run)
-    fake = to_clips(generate_videos(model, list(range(SHOWN)), seed=seed))
-    src = open_any_source(real)
-    t = fake.shape[1]
-    reals = np.stack([src[i][:t] for i in range(SHOWN)])
+    fake_ids, real_ids = pick_clips(fake_motions), pick_clips(real_motions)
+    fake = to_clips(generate_videos(model, fake_ids, seed=sampling_seed))
+    reals = real_clips(real, max(real_ids) + 1, fake.shape[1])[real_ids]
     both = _zoom(np.concatenate([reals, fake]))
     grid = write_grid(out / "grid.png", both, pad=2)
     gif = write_grid_video(out / "samples.gif", both, ncols=SHOWN, fps=8)
@@ -85,22 +167,28 @@ def write_pictures(out: Path, run: str, real: str, seed: int) -> dict[str, str]:
     ratios = np.load(Path(model.info["pca"]["dir"]) / "pca_var_ratio.npy")
     directions = pca_preview(model.image, motion.pca_comp, motion.pca_stdev, out,
                              var_ratio=ratios,
-                             num_components=motion.n_pca, contents=1, seed=seed, zoom=ZOOM,
-                             name="pca_directions", source=model.info)
-    return {"grid": str(grid), "gif": str(gif), "pca_directions": directions["png"]}
+                             num_components=motion.n_pca, contents=1, seed=sampling_seed,
+                             zoom=ZOOM, name="pca_directions", source=model.info)
+    return {"grid": str(grid), "gif": str(gif), "pca_directions": directions["png"],
+            "shown": {"real": {"spec": real, "clips": real_ids,
+                               "labels": [real_motions[i].label for i in real_ids]},
+                      "generated": {"sampling_seed": sampling_seed, "samples": fake_ids,
+                                    "labels": [fake_motions[i].label for i in fake_ids]}}}
 
 
 def write_report(results: Path, out: Path, runs: Mapping[str, str], real: str,
-                 progress: bool) -> dict[str, str]:
+                 progress: bool, row_notes: Mapping[str, list[str]] | None = None
+                 ) -> dict[str, str]:
     """The HTML report of the demo's results, and its screenshot when Chromium is present."""
-    from vidbench.report.site import build_report
+    from vidbench.report.site import MediaOptions, build_report
     from vidbench.report.browser import find_chromium, screenshot_page
 
     shot = out / "screenshot.png"
     earlier = shot.read_bytes() if shot.is_file() else None   # the report folder is replaced
     index = build_report([results], out, runs={f"demo/{k}": v for k, v in runs.items()},
-                         real_spec=real, tables=["ablation"], title="vidbench demo (shapes)",
-                         progress=progress)
+                         real_spec=real, tables=["ablation", "cross-domain"],
+                         title="vidbench demo (shapes)", progress=progress,
+                         row_notes=row_notes, options=MediaOptions(grid_size=2, num_long=1))
     files = {"report": str(index)}
     if find_chromium():
         screenshot_page(index, shot, height=1600)

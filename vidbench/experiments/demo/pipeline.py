@@ -22,19 +22,25 @@ from typing import Any, Callable
 from tqdm import tqdm
 
 from vidbench.experiments.demo import jobs as J
-from vidbench.experiments.demo.output import format_table, write_pictures, write_report
+from vidbench.experiments.demo.output import (ROW_LABELS, format_table, motion_notes,
+                                              write_pictures, write_report)
 from vidbench.utils.fileio import atomic_write_text
 from vidbench.utils.provenance import provenance
 
 DEFAULT_OUT = Path("results") / "demo"
-DATA = ("shapes:num_videos=256,length=40,resolution=32,shape=circle+square+triangle,"
-        "motion=horizontal+vertical+diagonal+circular,scale=2,colour=white,"
+# The shipped image generator's training data (its record's "data"); the demo scores against
+# other videos of the same distribution (seed = the demo's seed).
+DATA = ("shapes:num_videos=256,length=40,resolution=64,shape=circle+square+triangle,"
+        "motion=horizontal+vertical+diagonal+circular,scale=1.5,colour=white,"
         "background=black,orientation=upright,size=fixed")
-IMAGE_R1_GAMMA = 0.1   # the tiny preset's 1.0 rounds corners off at 2500 steps on this set
 VARIANTS = {"full": (), "no-eqn2": ("no-residual",), "no-image-disc": ("no-image-disc",),
-            "no-video-disc": ("no-video-disc",)}
-FULL = {"image_steps": 2500, "motion_steps": 120, "num_eval": 96, "pca_samples": 5000}
-QUICK = {"image_steps": 100, "motion_steps": 3, "num_eval": 16, "pca_samples": 2000}
+            "no-video-disc": ("no-video-disc",), "no-mutual-info": ("no-mi",)}
+DIVERSITY_ROWS = ("full", "no-mutual-info")      # App. D: Full against w/o L_mi
+SAMPLING_SEEDS = 3                               # every row is scored at 3 sampling seeds
+FULL = {"image_steps": 2500, "motion_steps": 120, "num_eval": 64, "pca_samples": 5000,
+        "diversity_videos": 32}
+QUICK = {"image_steps": 100, "motion_steps": 3, "num_eval": 16, "pca_samples": 2000,
+         "diversity_videos": 4}
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -42,15 +48,21 @@ def _pool(workers: int) -> ProcessPoolExecutor:
                                initializer=J.init_worker)
 
 
-def _gather(futures: dict, desc: str, progress: bool) -> dict[str, Any]:
+def _gather(futures: dict, desc: str, progress: bool) -> dict[Any, Any]:
     out = {}
     for key, fut in tqdm(list(futures.items()), desc=desc, unit="job", disable=not progress):
         out[key] = fut.result()
     return out
 
 
+def sampling_seeds(seed: int) -> list[int]:
+    """The sampling seeds of training seed ``seed``: 0, 1, 2 (the same for every training
+    seed, so runs differ only in their training)."""
+    return list(range(SAMPLING_SEEDS))
+
+
 def run_demo(out_dir: str | Path = DEFAULT_OUT, quick: bool = False, seed: int = 0,
-             progress: bool = True, workers: int = 2,
+             progress: bool = True, workers: int = 2, train_image: bool = False,
              log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the whole demo (docs/demo-notes.md, *What the demo runs*); return the summary (also
     in summary.json)."""
@@ -58,78 +70,91 @@ def run_demo(out_dir: str | Path = DEFAULT_OUT, quick: bool = False, seed: int =
     out = Path(out_dir)
     work = out / "work"
     sizes = QUICK if quick else FULL
-    data = f"{DATA},seed={seed}"
-    real = f"{data}"                         # scored against; real-vs-real uses seed + 1000
-    other = data.replace(f"seed={seed}", f"seed={seed + 1000}")
+    data = f"{DATA},seed={seed}"             # motion training data and the real side of FVD
+    others = {s: f"{DATA},seed={seed + 1000 + s}" for s in sampling_seeds(seed)}
     n = sizes["num_eval"]
     results = out / "results.jsonl"
     if results.exists():
         results.unlink()                     # one demo run, one table
-    if work.exists():                        # the demo always trains from scratch
+    if work.exists():                        # the demo always trains its motion generators
         import shutil
 
         shutil.rmtree(work)
     timings: dict[str, float] = {}
+    shipped, record = J.shipped_generator()
 
     with _pool(workers) as pool:
-        log(f"[1/5] image generator ({sizes['image_steps']} steps) and the real I3D statistics")
         t = time.time()
-        futs = {"image": pool.submit(J.train_image_job, data, sizes["image_steps"], seed,
-                                     str(work / "image"), progress, IMAGE_R1_GAMMA),
-                "real": pool.submit(J.eval_job, {"row": "real-vs-real", "kind": "source",
-                                                 "spec": other}, real, n, seed, progress)}
-        first = _gather(futs, "image + real statistics", progress)
-        generator, rows = first["image"], {"real-vs-real": first["real"]}
-        timings["image_and_real_stats"] = time.time() - t
+        if train_image:
+            log(f"[1/5] image generator from scratch ({sizes['image_steps']} steps)")
+            generator = pool.submit(J.train_image_job, data, sizes["image_steps"], seed,
+                                    str(work / "image"), progress, record["config"]).result()
+        else:
+            log(f"[1/5] image generator: the pre-trained {J.IMAGE_WEIGHTS} "
+                f"({record['steps']} steps; sha256 {record['sha256'][:12]}… checked)")
+            generator = shipped
+        timings["image_generator"] = time.time() - t
 
         log(f"[2/5] PCA of {sizes['pca_samples']} W samples")
         t = time.time()
         pca = J.pca_job(generator, str(work / "pca"), sizes["pca_samples"], seed, progress)
         timings["pca"] = time.time() - t
 
-        log(f"[3/5] motion generator: {', '.join(VARIANTS)} ({sizes['motion_steps']} steps each)")
+        log(f"[3/5] motion generator: {', '.join(VARIANTS)} ({sizes['motion_steps']} steps "
+            f"each), and real vs real at {len(others)} seeds")
         t = time.time()
         runs = {v: str(work / "motion" / v) for v in VARIANTS}
-        futs = {v: pool.submit(J.train_motion_job, generator, pca, data, abl,
-                               sizes["motion_steps"], seed, runs[v], False)
-                for v, abl in VARIANTS.items()}
-        _gather(futs, "motion variants", progress)
-        timings["motion"] = time.time() - t
+        futs = {("real-vs-real", s): pool.submit(
+                    J.score_job, {"row": "real-vs-real", "kind": "source", "spec": spec},
+                    data, n, seed, s, False) for s, spec in others.items()}
+        futs.update({v: pool.submit(J.train_motion_job, generator, pca, data, abl,
+                                    sizes["motion_steps"], seed, runs[v], False)
+                     for v, abl in VARIANTS.items()})
+        scored = {k: v for k, v in _gather(futs, "motion variants + real", progress).items()
+                  if isinstance(k, tuple)}
+        timings["motion_and_real_stats"] = time.time() - t
 
-        log(f"[4/5] scoring {len(VARIANTS) + 2} rows ({n} clips each)")
-        t = time.time()
         jobs = {v: {"row": v, "kind": "run", "run": runs[v]} for v in VARIANTS}
         jobs["untrained"] = {"row": "untrained", "kind": "untrained", "run": runs["full"],
                              "seed": seed}
         jobs["random-walk-w"] = {"row": "random-walk-w", "kind": "random-walk",
                                  "run": runs["full"]}
-        futs = {k: pool.submit(J.eval_job, job, real, n, seed, False) for k, job in jobs.items()}
-        rows.update(_gather(futs, "FVD rows", progress))
+        log(f"[4/5] scoring {len(jobs)} rows at sampling seeds {sampling_seeds(seed)} "
+            f"({n} clips each) and motion diversity of {', '.join(DIVERSITY_ROWS)}")
+        t = time.time()
+        futs = {(k, s): pool.submit(J.score_job, job, data, n, seed, s, False)
+                for s in sampling_seeds(seed) for k, job in jobs.items()}
+        futs.update({("diversity", k): pool.submit(J.diversity_job, jobs[k],
+                                                   sizes["diversity_videos"], seed)
+                     for k in DIVERSITY_ROWS})
+        done = _gather(futs, "scoring", progress)
+        scored.update({k: v for k, v in done.items() if k[0] != "diversity"})
+        diversity = {k: v for (d, k), v in done.items() if d == "diversity"}
         timings["evaluate"] = time.time() - t
 
-    log("[5/5] table, pictures and report")
+    log("[5/5] table, motion, pictures and report")
     t = time.time()
-    from vidbench.evaluation import records as R
-
-    skipped: dict[str, str] = {}
-    for row, entries in rows.items():
-        for rec in entries:
-            if rec.get("status") == "skipped":
-                skipped[f"{rec['metric']} [{rec['protocol']}]"] = rec["reason"]
-            else:
-                rec = {**rec, R.KEY_EXPERIMENT: "demo", R.KEY_DATASET: "shapes",
-                       R.KEY_VARIANT: row, "preset": "tiny", "run_dir": runs.get(row)}
-                R.append_result(results, R.complete_record(rec))
-    table = format_table(results, skipped)
+    skipped, motion = write_results(results, scored, diversity, seed, runs)
+    table = format_table(results, skipped, motion)
     atomic_write_text(out / "table.txt", table + "\n")
-    pictures = write_pictures(out, runs["full"], real, seed)
-    report = write_report(results, out / "report", runs, real, progress)
+    first = sampling_seeds(seed)[0]
+    shown = write_pictures(out, runs["full"], others[first], first,
+                           scored[("real-vs-real", first)]["motions"],
+                           scored[("full", first)]["motions"])
+    pictures = {k: v for k, v in shown.items() if k != "shown"}
+    report = write_report(results, out / "report", runs, data, progress,
+                          row_notes=motion_notes(motion))
     timings["outputs"] = time.time() - t
     timings["total"] = time.time() - t0
-    summary = {"format": "vidbench-demo/2", "quick": quick, "seed": seed, "data": data,
-               "real": real, "real_vs_real": other, "sizes": sizes,
-               "image_r1_gamma": IMAGE_R1_GAMMA,
-               "random_walk_sigma": J.RANDOM_WALK_SIGMA,
+    summary = {"format": "vidbench-demo/3", "quick": quick, "seed": seed,
+               "training_seed": seed, "sampling_seeds": sampling_seeds(seed), "data": data,
+               "real": data, "real_vs_real": others,
+               "image_generator": ({"trained_here": True, "steps": sizes["image_steps"]}
+                                   if train_image else
+                                   {"weights": J.IMAGE_WEIGHTS, "sha256": record["sha256"],
+                                    "steps": record["steps"], "command": record["command"]}),
+               "sizes": sizes, "random_walk_sigma": J.RANDOM_WALK_SIGMA,
+               "motion": motion, "shown": shown["shown"],
                "files": {"results": str(results), "table": str(out / "table.txt"),
                          **pictures, **report, "image_generator": generator, "pca": pca,
                          **{f"motion/{k}": v for k, v in runs.items()}},
@@ -138,3 +163,44 @@ def run_demo(out_dir: str | Path = DEFAULT_OUT, quick: bool = False, seed: int =
     summary["files"]["summary"] = str(out / "summary.json")
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
     return summary
+
+
+def write_results(results: Path, scored: dict[tuple[str, int], dict[str, Any]],
+                  diversity: dict[str, dict[str, Any]], seed: int, runs: dict[str, str]
+                  ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """One result line per (row, metric): the mean ± std over the sampling seeds, each seed's
+    value and fake clips; one line per diversity row. Returns the skipped metrics and each
+    row's motion summary over all its clips (every sampling seed)."""
+    from vidbench.evaluation import records as R
+    from vidbench.metrics.clip_motion import motion_summary
+
+    skipped: dict[str, str] = {}
+    per_row: dict[str, dict[int, dict[str, Any]]] = {}
+    for (row, s), got in scored.items():
+        per_row.setdefault(row, {})[s] = got
+    motion = {}
+    for row in ROW_LABELS:
+        if row not in per_row:
+            continue
+        by_seed = dict(sorted(per_row[row].items()))
+        motion[row] = motion_summary([m for got in by_seed.values() for m in got["motions"]])
+        first = next(iter(by_seed.values()))["entries"]
+        for i, entry in enumerate(first):
+            if entry.get("status") == "skipped":
+                skipped[f"{entry['metric']} [{entry['protocol']}]"] = entry["reason"]
+                continue
+            values = [got["entries"][i][R.KEY_VALUE] for got in by_seed.values()]
+            rec = {**entry, **R.run_summary(values),
+                   "training_seed": seed, "sampling_seeds": list(by_seed),
+                   "by_sampling_seed": [{"sampling_seed": s, R.KEY_VALUE: got["entries"][i][
+                       R.KEY_VALUE], R.KEY_FAKE: got["entries"][i].get(R.KEY_FAKE)}
+                       for s, got in by_seed.items()],
+                   R.KEY_EXPERIMENT: "ablation", R.KEY_DATASET: "shapes",
+                   R.KEY_VARIANT: row, "preset": "tiny", "run_dir": runs.get(row)}
+            R.append_result(results, R.complete_record(rec))
+    for row, rec in diversity.items():
+        R.append_result(results, R.complete_record({
+            **rec, "training_seed": seed, R.KEY_EXPERIMENT: "diversity",
+            R.KEY_DATASET: "shapes", R.KEY_VARIANT: row, "preset": "tiny",
+            "run_dir": runs.get(row)}))
+    return skipped, motion
