@@ -123,6 +123,23 @@ def test_margins_and_the_clips_shown():
         return ClipMotion(16, 16, 0, 0, 0, 0, 0, 0, 0, 0, label, (0.0,) * 8, 1, 1, 1, 1, 1.0,
                           True)
 
+    def summary(labels, lo, hi, none=0):
+        return {"labels": labels, "area": {"ratio_min": lo, "ratio_max": hi},
+                "no_foreground": none}
+
+    from vidbench.experiments.demo.output import demo_checks
+    labels = {"horizontal": 3, "vertical": 0, "diagonal": 2, "circular": 1, "still": 0}
+    c = demo_checks(fvd, {"full": summary(labels, 0.8, 1.3)})
+    assert c["beats_context"] is False                       # +20 % against untrained at seed 1
+    assert c["directions_covered"] == ["horizontal", "diagonal", "circular"]
+    assert c["area_kept_by_every_clip"] is True
+    good = {"full": {"runs": [50.0, 40.0]}, **{k: fvd[k] for k in ("untrained", "random-walk-w")}}
+    assert demo_checks(good, {"full": summary(labels, 0.8, 1.3)})["beats_context"] is True
+    assert demo_checks(good, {"full": summary(labels, 0.49, 1.3)})["area_kept_by_every_clip"] \
+        is False
+    assert demo_checks(good, {"full": summary(labels, 0.8, 1.3, none=1)})[
+        "area_kept_by_every_clip"] is False
+
     labels = ["still", "vertical", "vertical", "circular", None, "horizontal", "still"]
     # the first clip of each direction in DIRECTIONS order, then the first ones left
     assert pick_clips([clip(x) for x in labels]) == [5, 1, 3, 0]

@@ -44,6 +44,18 @@ def test_freeze_copies_the_generator_and_records_how_it_was_made(run, tmp_path):
     assert g.arch.size == 16 and g.sha256 == record["sha256"]
 
 
+def test_cli_freeze(run, tmp_path, capsys):
+    from vidbench.cli import main
+
+    dest = tmp_path / "shipped"
+    assert main(["weights", "freeze", str(run), "g16", "--command", "vidbench train image x",
+                 "--dest", str(dest), "--early-steps", "3"]) == 0
+    record = json.loads((dest / "g16.json").read_text())
+    assert record["command"] == "vidbench train image x" and len(record["early_log"]) == 3
+    assert record["sha256"] in capsys.readouterr().out
+    assert sha256_file(dest / "g16.pt") == record["sha256"]
+
+
 def test_early_log_needs_every_step(run):
     lines = read_log(run / "log.jsonl")
     with pytest.raises(BadInputError, match="--log-every 1"):

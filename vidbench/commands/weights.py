@@ -1,4 +1,4 @@
-"""`vidbench weights list|check|fetch|import`: manage the published weight files.
+"""`vidbench weights list|check|fetch|import|freeze`: manage the published weight files.
 
 Thin layer over :mod:`vidbench.models.weights`; the files live in ``$VIDBENCH_HOME/weights``.
 """
@@ -78,6 +78,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_freeze(args: argparse.Namespace) -> int:
+    from vidbench.train.frozen import freeze_run
+
+    record = freeze_run(args.run, args.dest, args.name, command=args.command,
+                        early_steps=args.early_steps)
+    dest = weights.ASSETS if args.dest is None else args.dest
+    print(f"{args.name}: {dest}/{record['file']} (sha256 {record['sha256']}, "
+          f"{record['size']} bytes, step {record['steps']}) and its record {args.name}.json; "
+          f"register that sha256 and size in vidbench/models/weights.py")
+    return 0
+
+
 def register(subparsers) -> None:
     parser = add_command(
         subparsers, "weights", help="list, check, fetch or import published weight files",
@@ -125,3 +137,19 @@ def register(subparsers) -> None:
     p.add_argument("name", choices=names, help="registered file name")
     p.add_argument("path", help="the file to install")
     p.set_defaults(func=cmd_import)
+
+    p = add_command(sub, "freeze", help="ship a finished `train image` run as a weight file",
+                    description="Copy a finished `vidbench train image` run's generator into "
+                                "the package's assets (or --dest) as NAME.pt, beside NAME.json: "
+                                "the exact command, seed, steps, world size, git commit, "
+                                "machine, wall time and the first steps of the training log "
+                                "(the run must log every step: --log-every 1).",
+                    example="vidbench weights freeze runs/shapes64 stylegan2-shapes64 "
+                            "--command \"torchrun ... vidbench train image ...\"")
+    p.add_argument("run", help="run folder of `vidbench train image`")
+    p.add_argument("name", help="weight name (file NAME.pt and record NAME.json)")
+    p.add_argument("--command", required=True, help="the exact command that trained the run")
+    p.add_argument("--dest", default=None, help="folder (default: the package's assets)")
+    p.add_argument("--early-steps", type=int, default=20,
+                   help="logged steps kept in the record for the rerun check (default 20)")
+    p.set_defaults(func=cmd_freeze)

@@ -77,11 +77,14 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def freeze_run(run_dir: str | os.PathLike, dest_dir: str | os.PathLike, name: str, *,
+def freeze_run(run_dir: str | os.PathLike, dest_dir: str | os.PathLike | None, name: str, *,
                command: str, early_steps: int = 20) -> dict[str, Any]:
     """Write ``dest_dir/name.pt`` (the run's generator) and ``dest_dir/name.json`` (its record);
-    returns the record. ``command`` is the exact command line that trained the run."""
-    run_dir, dest_dir = Path(run_dir), Path(dest_dir)
+    returns the record. ``command`` is the exact command line that trained the run;
+    ``dest_dir`` None is the package's assets (where shipped weight files live)."""
+    from vidbench.models.weights import ASSETS
+
+    run_dir, dest_dir = Path(run_dir), Path(ASSETS if dest_dir is None else dest_dir)
     _, pt, meta = read_run_generator(run_dir)
     config = json.loads((run_dir / "config.json").read_text())
     lines = read_log(run_dir / "log.jsonl")

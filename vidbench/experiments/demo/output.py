@@ -55,6 +55,27 @@ def margins(fvd: Mapping[str, Mapping[str, Any]], row: str = "full"
     return out
 
 
+def demo_checks(fvd: Mapping[str, Mapping[str, Any]], motion: Mapping[str, Mapping[str, Any]],
+                row: str = "full", margin: float = 15.0) -> dict[str, Any]:
+    """What the demo is meant to show, as numbers: ``row``'s FVD margin over each context row
+    at every sampling seed (``beats_context``: at least ``margin`` percent lower at each), the
+    data's directions its clips cover, and whether every clip keeps its area (last/first area
+    within :data:`vidbench.metrics.clip_motion.KEEP_AREA_RANGE`)."""
+    from vidbench.metrics.clip_motion import KEEP_AREA_RANGE
+
+    rel = margins(fvd, row)
+    m = motion.get(row)
+    covered = [d for d in DIRECTIONS if m and m["labels"][d] > 0]
+    lo, hi = KEEP_AREA_RANGE
+    area = m["area"] if m else {}
+    kept = (area.get("ratio_min") is not None and area["ratio_min"] >= lo
+            and area["ratio_max"] <= hi and m["no_foreground"] == 0)
+    return {"row": row, "fvd_vs_context_percent": rel, "required_margin_percent": margin,
+            "beats_context": bool(rel) and len(rel) == len(CONTEXT_ROWS)
+            and all(x <= -margin for v in rel.values() for x in v),
+            "directions_covered": covered, "area_kept_by_every_clip": bool(kept)}
+
+
 def format_motion(motion: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """One line per row: clips per direction label, mean speed, share of clips keeping their
     area and the range of last/first area (:func:`vidbench.metrics.clip_motion.motion_summary`)."""
@@ -108,6 +129,12 @@ def format_table(results: str | Path, skipped: Mapping[str, str],
                    + ", ".join(f"{x:+.1f} %" for x in rel) + " FVD at the sampling seeds")
     if motion:
         out += [""] + format_motion(motion)
+        if "full" in motion:
+            c = demo_checks(fvd, motion)
+            out.append(f"Full's clips cover {len(c['directions_covered'])} of the data's "
+                       f"{len(DIRECTIONS)} directions ({', '.join(c['directions_covered'])}); "
+                       f"every clip keeps its area (0.5-2x): "
+                       f"{'yes' if c['area_kept_by_every_clip'] else 'no'}")
     for name, reason in sorted(skipped.items()):
         out.append(f"skipped {name}: {reason}")
     return "\n".join(out)

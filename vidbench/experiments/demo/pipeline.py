@@ -22,8 +22,9 @@ from typing import Any, Callable
 from tqdm import tqdm
 
 from vidbench.experiments.demo import jobs as J
-from vidbench.experiments.demo.output import (ROW_LABELS, format_table, motion_notes,
-                                              write_pictures, write_report)
+from vidbench.evaluation.records import read_results
+from vidbench.experiments.demo.output import (ROW_LABELS, demo_checks, format_table,
+                                              motion_notes, write_pictures, write_report)
 from vidbench.utils.fileio import atomic_write_text
 from vidbench.utils.provenance import provenance
 
@@ -155,6 +156,8 @@ def run_demo(out_dir: str | Path = DEFAULT_OUT, quick: bool = False, seed: int =
                                     "steps": record["steps"], "command": record["command"]}),
                "sizes": sizes, "random_walk_sigma": J.RANDOM_WALK_SIGMA,
                "motion": motion, "shown": shown["shown"],
+               "checks": demo_checks({r["variant"]: r for r in read_results(results)[0]
+                                      if r["metric"] == "fvd"}, motion),
                "files": {"results": str(results), "table": str(out / "table.txt"),
                          **pictures, **report, "image_generator": generator, "pca": pca,
                          **{f"motion/{k}": v for k, v in runs.items()}},
