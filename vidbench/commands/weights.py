@@ -145,7 +145,7 @@ def register(subparsers) -> None:
                                 "machine, wall time and the first steps of the training log "
                                 "(the run must log every step: --log-every 1).",
                     example="vidbench weights freeze runs/shapes64 stylegan2-shapes64 "
-                            "--command \"torchrun ... vidbench train image ...\"")
+                            "--command \"vidbench train image ...\"")
     p.add_argument("run", help="run folder of `vidbench train image`")
     p.add_argument("name", help="weight name (file NAME.pt and record NAME.json)")
     p.add_argument("--command", required=True, help="the exact command that trained the run")

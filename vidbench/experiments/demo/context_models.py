@@ -6,8 +6,8 @@
   ``w_t = w_{t-1} + σ · Σ_k ε_{t,k} · s_k · c_k`` where ``c_k`` are the first ``n_pca`` PCA
   components, ``s_k`` their standard deviations and ``ε ~ N(0, 1)``: a Gaussian step projected on
   the PCA basis and scaled per component, as Eqn. 2 of Tian et al. (ICLR 2021) scales the LSTM's
-  output, but with no learned dynamics. The step size σ is :data:`RANDOM_WALK_SIGMA` (0.2, the
-  paper's residual scale λ).
+  output, but with no learned dynamics. The step size σ is the trained motion generator's own
+  residual scale λ (its ``residual_scale``), so the walk and the model take steps of one scale.
 
 Both plug into :class:`vidbench.sample.generate.GeneratorSource` (they are ``VideoModel`` s), so their
 samples are drawn with the same per-sample seeds (w_1, ε, noise maps) as a trained model's.
@@ -22,8 +22,6 @@ from torch import nn
 
 from vidbench.sample.generate import VideoModel
 from vidbench.utils.seeding import stream_seed
-
-RANDOM_WALK_SIGMA = 0.2
 
 
 @dataclass
@@ -66,9 +64,11 @@ def untrained_model(trained: VideoModel, seed: int) -> VideoModel:
     return VideoModel(trained.image, motion.eval(), trained.n_frames, info)
 
 
-def random_walk_model(trained: VideoModel, sigma: float = RANDOM_WALK_SIGMA) -> VideoModel:
-    """A random walk in W on ``trained``'s image generator and PCA basis (module docstring)."""
+def random_walk_model(trained: VideoModel, sigma: float | None = None) -> VideoModel:
+    """A random walk in W on ``trained``'s image generator and PCA basis (module docstring);
+    ``sigma`` defaults to the trained motion generator's λ."""
     m = trained.motion
+    sigma = float(m.residual_scale) if sigma is None else float(sigma)
     walk = RandomWalkMotion(m.pca_comp, m.pca_stdev, sigma)
     where = f"random walk in W on {trained.info['motion']['file']}"
     info = {**trained.info, "motion": {"kind": "random-walk-w", "sigma": sigma, "file": where,

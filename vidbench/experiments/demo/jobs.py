@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from vidbench.experiments.demo.context_models import (RANDOM_WALK_SIGMA, random_walk_model,
-                                                      untrained_model)
+from vidbench.experiments.demo.context_models import random_walk_model, untrained_model
 
 METRICS = "fvd,is,acd"          # FVD with I3D; IS with C3D; ACD with the face network
 PROTOCOLS = "mocogan-hd"
@@ -59,11 +58,14 @@ def pca_job(generator: str, out_dir: str, num_samples: int, seed: int, progress:
 
 
 def train_motion_job(generator: str, pca: str, data: str, ablations: tuple[str, ...],
-                     steps: int, seed: int, run_dir: str, progress: bool) -> str:
+                     steps: int, seed: int, run_dir: str, progress: bool,
+                     settings: dict[str, Any] | None = None) -> str:
+    """One motion generator: the ``tiny`` preset, then ``settings`` (dotted config keys), then
+    this job's generator, PCA, data, steps and seed."""
     from vidbench.train.motion_config import resolve_config
     from vidbench.train.motion import train_motion
 
-    cfg = resolve_config("tiny", ablations=ablations, overrides={
+    cfg = resolve_config("tiny", ablations=ablations, overrides={**(settings or {}),
         "generator": str(Path(generator).resolve()), "pca": str(Path(pca).resolve()),
         "data.dataset": data, "steps": steps, "seed": seed,
         "checkpoint_every": max(1, steps)})
@@ -79,7 +81,7 @@ def video_model(job: dict[str, Any]):
     if job["kind"] == "untrained":
         model = untrained_model(model, job["seed"])
     elif job["kind"] == "random-walk":
-        model = random_walk_model(model, RANDOM_WALK_SIGMA)
+        model = random_walk_model(model)
     return model
 
 

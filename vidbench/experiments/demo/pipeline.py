@@ -29,15 +29,24 @@ from vidbench.utils.fileio import atomic_write_text
 from vidbench.utils.provenance import provenance
 
 DEFAULT_OUT = Path("results") / "demo"
-# The shipped image generator's training data (its record's "data"); the demo scores against
-# other videos of the same distribution (seed = the demo's seed).
-DATA = ("shapes:num_videos=256,length=40,resolution=64,shape=circle+square+triangle,"
-        "motion=horizontal+vertical+diagonal+circular,scale=1.5,colour=white,"
-        "background=black,orientation=upright,size=fixed")
+# The shipped image generator's training data (its record's "data"): white circles, squares
+# and triangles of one size, upright, on black, moving along lines and circles.
+IMAGE_DATA = ("shapes:num_videos=256,length=40,resolution=64,shape=circle+square+triangle,"
+              "motion=horizontal+vertical+diagonal+circular,scale=1.5,colour=white,"
+              "background=black,orientation=upright,size=fixed")
+# The videos the motion generators learn from and are scored against: the same set at half
+# the pace (the same frames; a shape crosses the frame in twice the time). At full pace a
+# shape moves about 5 px per clip frame, further than Eqn. 2's steps of at most λ·σ_k (λ =
+# 0.2) take it in this image generator's W (docs/demo-notes.md, *Motion settings*).
+DATA = IMAGE_DATA + ",speed=0.5"
 VARIANTS = {"full": (), "no-eqn2": ("no-residual",), "no-image-disc": ("no-image-disc",),
             "no-video-disc": ("no-video-disc",), "no-mutual-info": ("no-mi",)}
 DIVERSITY_ROWS = ("full", "no-mutual-info")      # App. D: Full against w/o L_mi
 SAMPLING_SEEDS = 3                               # every row is scored at 3 sampling seeds
+# The motion generators' settings over the `tiny` preset (dotted config keys): the paper's λ
+# (0.2), a learning rate of 5e-3 (1e-4, the paper's, moves nothing in a few hundred steps),
+# two clips per batch and one G step per D step (docs/demo-notes.md, *Motion settings*).
+MOTION = {"motion.residual_scale": 0.2, "optim.lr": 0.005, "batch_size": 2, "g_steps": 1}
 FULL = {"image_steps": 2500, "motion_steps": 120, "num_eval": 64, "pca_samples": 5000,
         "diversity_videos": 32}
 QUICK = {"image_steps": 100, "motion_steps": 3, "num_eval": 16, "pca_samples": 2000,
@@ -88,7 +97,8 @@ def run_demo(out_dir: str | Path = DEFAULT_OUT, quick: bool = False, seed: int =
         t = time.time()
         if train_image:
             log(f"[1/5] image generator from scratch ({sizes['image_steps']} steps)")
-            generator = pool.submit(J.train_image_job, data, sizes["image_steps"], seed,
+            generator = pool.submit(J.train_image_job, f"{IMAGE_DATA},seed={seed}",
+                                    sizes["image_steps"], seed,
                                     str(work / "image"), progress, record["config"]).result()
         else:
             log(f"[1/5] image generator: the pre-trained {J.IMAGE_WEIGHTS} "
@@ -109,7 +119,7 @@ def run_demo(out_dir: str | Path = DEFAULT_OUT, quick: bool = False, seed: int =
                     J.score_job, {"row": "real-vs-real", "kind": "source", "spec": spec},
                     data, n, seed, s, False) for s, spec in others.items()}
         futs.update({v: pool.submit(J.train_motion_job, generator, pca, data, abl,
-                                    sizes["motion_steps"], seed, runs[v], False)
+                                    sizes["motion_steps"], seed, runs[v], False, MOTION)
                      for v, abl in VARIANTS.items()})
         scored = {k: v for k, v in _gather(futs, "motion variants + real", progress).items()
                   if isinstance(k, tuple)}
@@ -154,7 +164,8 @@ def run_demo(out_dir: str | Path = DEFAULT_OUT, quick: bool = False, seed: int =
                                    if train_image else
                                    {"weights": J.IMAGE_WEIGHTS, "sha256": record["sha256"],
                                     "steps": record["steps"], "command": record["command"]}),
-               "sizes": sizes, "random_walk_sigma": J.RANDOM_WALK_SIGMA,
+               "sizes": sizes, "motion_settings": MOTION,
+               "random_walk_sigma": MOTION["motion.residual_scale"],
                "motion": motion, "shown": shown["shown"],
                "checks": demo_checks({r["variant"]: r for r in read_results(results)[0]
                                       if r["metric"] == "fvd"}, motion),
