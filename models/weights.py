@@ -95,8 +95,8 @@ def read_torch_state_dict(path: Path) -> dict[str, Any]:
     return state
 
 
-SHAPES64_SIZE = 774877
-SHAPES64_SHA256 = "c7c577a89bd61219e5e629f519e9e765b25435907ed0f3b09255425a6eee2b01"
+SHAPES64_SIZE = 774238
+SHAPES64_SHA256 = "c6dec1ec3ac1c0c69a40d836e8759fa6e2242cf5235398fae7a4a96cd3476ed4"
 
 REGISTRY: dict[str, WeightSpec] = {spec.name: spec for spec in (
     WeightSpec(

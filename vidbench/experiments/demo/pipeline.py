@@ -47,7 +47,7 @@ SAMPLING_SEEDS = 3                               # every row is scored at 3 samp
 # (0.2), a learning rate of 5e-3 (1e-4, the paper's, moves nothing in a few hundred steps),
 # two clips per batch and one G step per D step (docs/demo-notes.md, *Motion settings*).
 MOTION = {"motion.residual_scale": 0.2, "optim.lr": 0.005, "batch_size": 2, "g_steps": 1}
-FULL = {"image_steps": 2500, "motion_steps": 120, "num_eval": 64, "pca_samples": 5000,
+FULL = {"image_steps": 2500, "motion_steps": 150, "num_eval": 16, "pca_samples": 5000,
         "diversity_videos": 32}
 QUICK = {"image_steps": 100, "motion_steps": 3, "num_eval": 16, "pca_samples": 2000,
          "diversity_videos": 4}
