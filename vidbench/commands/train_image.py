@@ -14,7 +14,8 @@ from vidbench.utils.errors import BadInputError
 
 # CLI flag -> config key; a flag left out keeps the preset's (or the resumed run's) value.
 _FLAGS = {"dataset": "dataset", "root": "root", "size": "size", "steps": "steps",
-          "batch": "batch", "lr": "lr", "channels": "channels", "resize": "resize",
+          "batch": "batch", "lr": "lr", "channels": "channels",
+          "d_channels": "d_channels", "resize": "resize",
           "r1_gamma": "r1_gamma", "checkpoint_every": "checkpoint_every", "seed": "seed",
           "hflip": "hflip", "log_every": "log_every", "augment": "augment"}
 
@@ -96,6 +97,8 @@ def register(train_subparsers) -> None:
     p.add_argument("--channels", default=keep, type=positive_int,
                    help="channels at every resolution (preset: 32 for tiny, the StyleGAN2 table "
                         "for stylegan2)")
+    p.add_argument("--d-channels", default=keep, type=positive_int,
+                   help="the discriminator's channels at every resolution (default: --channels)")
     p.add_argument("--resize", default=keep, choices=list(RESIZE_METHODS),
                    help="named resize method to the training size (preset: area)")
     p.add_argument("--r1-gamma", default=keep, type=float, help="R1 weight gamma")

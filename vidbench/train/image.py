@@ -69,7 +69,8 @@ def build_networks(c: ImageTrainConfig) -> tuple[StyleGAN2Generator, StyleGAN2Di
     """The generator and discriminator of ``c``, initialised from the run's seed."""
     g = StyleGAN2Generator(c.size, c.style_dim, c.n_mlp, c.channel_multiplier, channels=c.channels,
                            max_channels=c.max_channels, generator=_torch_gen(c.seed, _G_INIT))
-    d = StyleGAN2Discriminator(c.size, c.channel_multiplier, channels=c.channels,
+    d_channels = c.channels if c.d_channels is None else c.d_channels
+    d = StyleGAN2Discriminator(c.size, c.channel_multiplier, channels=d_channels,
                                max_channels=c.max_channels, generator=_torch_gen(c.seed, _D_INIT))
     return g, d
 

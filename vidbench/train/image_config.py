@@ -34,6 +34,7 @@ class ImageTrainConfig:
     channel_multiplier: int = 2       # StyleGAN2 channel table multiplier
     channels: int | None = None       # one channel count for every resolution (None: table)
     max_channels: int | None = None   # cap on every resolution's channels
+    d_channels: int | None = None     # the discriminator's channel count (None: as ``channels``)
     batch: int = 16                   # images per step
     steps: int = 100_000              # training steps (one D and one G update each)
     lr: float = 0.002                 # Adam learning rate (D's scaled by k/(k+1))
@@ -57,7 +58,7 @@ class ImageTrainConfig:
         for name in ("frame_step", "style_dim", "n_mlp", "channel_multiplier", "batch", "steps",
                      "r1_every", "checkpoint_every", "log_every", "sample_grid"):
             need(getattr(self, name) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("max_images", "channels", "max_channels"):
+        for name in ("max_images", "channels", "max_channels", "d_channels"):
             value = getattr(self, name)
             need(value is None or value >= 1, f"{name} must be >= 1 or None, got {value}")
         group = min(4, self.batch)
