@@ -106,6 +106,21 @@ def test_config_validation_and_presets():
         preset("huge")
 
 
+def _conv_outputs(net: torch.nn.Module) -> set[int]:
+    return {m.weight.shape[-4] for m in net.modules()
+            if isinstance(getattr(m, "weight", None), torch.Tensor) and m.weight.ndim >= 4}
+
+
+def test_discriminator_channels_apart_from_the_generators():
+    from vidbench.train.image import build_networks
+    g, d = build_networks(ImageTrainConfig(**{**SMALL, "d_channels": 24}))
+    assert _conv_outputs(d) == {24} and _conv_outputs(g) == {8, 3}    # 3: to_rgb
+    g, d = build_networks(ImageTrainConfig(**SMALL))
+    assert _conv_outputs(d) == {8} and _conv_outputs(g) == {8, 3}    # 3: to_rgb
+    with pytest.raises(VidbenchError, match="d_channels"):
+        ImageTrainConfig(d_channels=0)
+
+
 def _states_equal(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
