@@ -96,7 +96,7 @@ def read_torch_state_dict(path: Path) -> dict[str, Any]:
 
 
 SHAPES64_SIZE = 774238
-SHAPES64_SHA256 = "c6dec1ec3ac1c0c69a40d836e8759fa6e2242cf5235398fae7a4a96cd3476ed4"
+SHAPES64_SHA256 = "edf623514929de0e0a16ef3ef5d69c6e51027fb73195f93f6edcf42bf2bd8036"
 
 REGISTRY: dict[str, WeightSpec] = {spec.name: spec for spec in (
     WeightSpec(
