@@ -124,3 +124,26 @@ def test_recorded_command_reproduces_the_recorded_early_log(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     got = early_log(read_log(tmp_path / "rerun" / "log.jsonl"), 20)
     assert compare_early_log(record["early_log"], got) == []
+
+
+def test_shipped_generator_by_name_on_the_command_line(tmp_path, monkeypatch):
+    """`--generator stylegan2-shapes64` opens the shipped file (hash checked); a file or folder
+    of that name in the working directory is taken as given instead."""
+    from vidbench.cli import build_parser, main
+    from vidbench.commands.train_motion import overrides_from_args
+    from vidbench.train.image_generator import generator_argument
+
+    _, path, record = _shipped()
+    monkeypatch.chdir(tmp_path)
+    assert load_image_generator("stylegan2-shapes64").sha256 == record["sha256"]
+    assert generator_argument("stylegan2-shapes64") == str(path)
+    o = overrides_from_args(build_parser().parse_args(
+        ["train", "motion", "--generator", "stylegan2-shapes64", "--out", "m"]))
+    assert o["generator"] == str(path) and o["pca"] == str(tmp_path / "stylegan2-shapes64_pca")
+    assert main(["pca", "--generator", "stylegan2-shapes64", "--num-samples", "64"]) == 0
+    meta = json.loads((tmp_path / "stylegan2-shapes64_pca" / "pca.json").read_text())
+    assert record["sha256"] in json.dumps(meta)
+    (tmp_path / "stylegan2-shapes64").mkdir()             # a local folder wins over the name
+    assert generator_argument("stylegan2-shapes64") == str(tmp_path / "stylegan2-shapes64")
+    with pytest.raises(BadInputError, match="stylegan2-shapes64"):
+        load_image_generator("stylegan2-shapes64")

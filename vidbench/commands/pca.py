@@ -58,8 +58,9 @@ def register(subparsers) -> None:
         example="vidbench pca --generator stylegan2-ffhq-config-f.pt --num-samples 1000000 "
                 "--device cuda")
     p.add_argument("--generator", required=True, metavar="G.pt",
-                   help="StyleGAN2 file (rosinality layout), `train image` run folder, or "
-                        "BigGAN-PyTorch G.pth / G_ema.pth (the kind is recognised)")
+                   help="stylegan2-shapes64 (the shipped one), a StyleGAN2 file (rosinality "
+                        "layout), a `train image` run folder, or a BigGAN-PyTorch G.pth / "
+                        "G_ema.pth (the kind is recognised)")
     p.add_argument("--generator-config", metavar="FILE.json",
                    help="BigGAN only: its settings as BigGAN-PyTorch option names "
                         "(default: biggan.json beside the generator; docs/biggan.md)")

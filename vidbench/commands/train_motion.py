@@ -25,7 +25,9 @@ def overrides_from_args(args) -> dict[str, object]:
     generator, pca = getattr(args, "generator", None), getattr(args, "pca", None)
     dataset, root = getattr(args, "dataset", None), getattr(args, "root", None)
     if generator:
-        o["generator"] = _path(generator)
+        from vidbench.train.image_generator import generator_argument
+
+        o["generator"] = generator_argument(generator)
     if getattr(args, "generator_config", None):
         o["generator_config"] = _path(args.generator_config)
     if pca:
@@ -119,8 +121,9 @@ def register(train_subparsers) -> None:
         example="vidbench train motion --generator shapes_g.pt --pca shapes_g_pca "
                 "--dataset shapes:length=40 --preset tiny --steps 50 --out runs/motion-tiny")
     p.add_argument("--generator", metavar="G.pt", default=argparse.SUPPRESS,
-                   help="StyleGAN2 file (rosinality layout), `train image` run folder, or "
-                        "BigGAN-PyTorch G.pth / G_ema.pth (the kind is recognised)")
+                   help="stylegan2-shapes64 (the shipped one), a StyleGAN2 file (rosinality "
+                        "layout), a `train image` run folder, or a BigGAN-PyTorch G.pth / "
+                        "G_ema.pth (the kind is recognised)")
     p.add_argument("--generator-config", metavar="FILE.json", default=argparse.SUPPRESS,
                    help="BigGAN only: its settings as BigGAN-PyTorch option names "
                         "(default: biggan.json beside the generator; docs/biggan.md)")

@@ -109,7 +109,8 @@ def infer_stylegan2_arch(state: dict[str, torch.Tensor], path: str | os.PathLike
 
 GENERATOR_KINDS = ("stylegan2", "biggan")
 BIGGAN_CONFIG_FILE = "biggan.json"
-EXPECTED_GENERATOR = ("an image generator: a StyleGAN2 checkpoint in rosinality's layout "
+EXPECTED_GENERATOR = ("an image generator: stylegan2-shapes64 (shipped), a StyleGAN2 "
+                      "checkpoint in rosinality's layout "
                       "({'g_ema': state dict}), a `vidbench train image` run folder, or a "
                       "BigGAN-PyTorch G.pth / G_ema.pth with its config (docs/biggan.md)")
 
@@ -197,20 +198,38 @@ class LoadedGenerator:
                 "arch": self.arch.to_json()}
 
 
+def _shipped_name(name: str) -> str | None:
+    """The checked path of a generator vidbench ships (``stylegan2-shapes64``) given by name,
+    when no file or folder of that name is here; else None."""
+    from vidbench.models.weights import REGISTRY, weight_path
+
+    spec = REGISTRY.get(name)
+    if spec is None or not spec.shipped or os.path.exists(name):
+        return None
+    return str(weight_path(name))
+
+
+def generator_argument(value: str) -> str:
+    """A command line's generator as an absolute path: a shipped generator's name becomes its
+    checked file in the package."""
+    return _shipped_name(value) or os.path.abspath(os.path.expanduser(value))
+
+
 def load_image_generator(path: str | os.PathLike, *, size: int | None = None,
                          config: BigGANConfig | Mapping[str, Any] | str | os.PathLike | None = None,
                          key: str = "g_ema", lr_mlp: float = 0.01,
                          device: str | torch.device = "cpu") -> LoadedGenerator:
     """Open an image generator file strictly, frozen and in eval mode, on ``device``.
 
-    ``path`` is a rosinality StyleGAN2 ``.pt`` file, a ``vidbench train image`` run folder (its
+    ``path`` is the name of a generator vidbench ships (``stylegan2-shapes64``, checked against
+    its sha256), a rosinality StyleGAN2 ``.pt`` file, a ``vidbench train image`` run folder (its
     ``generator.pt``, checked against the sha256 in its ``generator.json`` when there is one),
     or a BigGAN-PyTorch ``G.pth`` / ``G_ema.pth``; :func:`generator_file_kind` tells them
     apart. ``config`` (BigGAN only: a :class:`BigGANConfig`, a mapping or a JSON path) gives
     the BigGAN settings; without it ``biggan.json`` beside the file is read.
     ``size`` (optional) is checked against the size found in the file or config.
     """
-    path = os.path.abspath(os.fspath(path))
+    path = _shipped_name(os.fspath(path)) or os.path.abspath(os.fspath(path))
     if os.path.isdir(path) and os.path.isfile(os.path.join(path, RUN_GENERATOR_JSON)):
         path = str(read_run_generator(path)[1])
     elif os.path.isdir(path) and os.path.isfile(os.path.join(path, RUN_GENERATOR)):
