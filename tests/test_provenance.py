@@ -33,3 +33,18 @@ def test_rewritten_outputs_do_not_make_the_code_dirty(tmp_path):
 
 def test_outside_a_checkout(tmp_path):
     assert git_state.__wrapped__(tmp_path) == {"git_commit": None, "git_dirty": None}
+
+
+def test_the_default_checkout_is_the_repository_root():
+    """A change anywhere in the checkout (models/, metrics/, tests/, not only vidbench/) must
+    be able to mark a result dirty: git runs at the top of the checkout."""
+    from pathlib import Path
+
+    import vidbench
+    from vidbench.utils.provenance import CHECKOUT
+
+    assert CHECKOUT == Path(vidbench.__file__).resolve().parent.parent   # holds vidbench/
+    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=CHECKOUT,
+                         capture_output=True, text=True)
+    if top.returncode == 0:                          # a git checkout (not an sdist)
+        assert CHECKOUT.samefile(top.stdout.strip())

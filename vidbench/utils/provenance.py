@@ -21,11 +21,16 @@ _PACKAGES = ("vidbench", "torch", "torchvision", "numpy", "scipy", "scikit-image
 OUTPUT_DIRS = ("results",)
 
 
+# The folder a source checkout of vidbench has at its top (pyproject.toml, vidbench/, models/,
+# metrics/): vidbench/utils/provenance.py is two folders below it.
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
 @functools.lru_cache(maxsize=4)
 def git_state(root: Path | None = None) -> dict[str, Any]:
     """Commit of the checkout vidbench runs from (or ``root``) and whether its tracked files,
     outside :data:`OUTPUT_DIRS`, differ from it (None outside a checkout)."""
-    root = root or Path(__file__).resolve().parent.parent
+    root = root or CHECKOUT
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                                 text=True, timeout=10, check=True).stdout.strip()
