@@ -167,10 +167,16 @@ def test_reduced_preset_lines_sit_beside_the_papers_cells_in_their_own_column():
                                "experiment": "ablation", "dataset": "shapes", "preset": "tiny",
                                "variant": row, **({"num_runs": 3, "std": 2.5} if s else {})})
             for row, v, s in (("no-eqn2", 500.0, True), ("untrained", 700.0, False))]
+    recs.append(R.complete_record({"metric": "fvd", "protocol": "mocogan-hd", "value": 400.0,
+                                   "experiment": "ablation", "dataset": "shapes",
+                                   "preset": "tiny", "variant": "random-walk-w",
+                                   "row_label": "random walk in W"}))
     table = build_table("ablation", recs)
     labels = [c.label for c in table.columns]
     assert labels == ["IS ↑ (paper)", "FVD ↓ (paper)", "FVD ↓ [mocogan-hd, shapes, tiny]"]
     assert table.cell("no-eqn2", 1).text == "790.87 †"          # the paper's, same row
     assert table.cell("no-eqn2", 2).text == "500.00 ± 2.50"
     assert table.cell("untrained", 2).text == "700.00"
-    assert ("untrained", "untrained") in table.rows
+    assert ("untrained", "untrained") in table.rows                # no label: the key
+    assert ("random-walk-w", "random walk in W") in table.rows      # the line's own label
+    assert ("no-eqn2", "w/o Eqn. 2") in table.rows                  # the paper's name wins

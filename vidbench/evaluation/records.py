@@ -48,6 +48,7 @@ KEY_EXPERIMENT = "experiment"
 KEY_VARIANT = "variant"
 KEY_DATASET = "dataset"
 KEY_METHOD = "method"
+KEY_ROW_LABEL = "row_label"         # optional: how tables name a row the paper does not have
 
 REQUIRED_KEYS = (KEY_METRIC, KEY_PROTOCOL, KEY_VALUE)
 PROVENANCE_KEYS = (KEY_TIMESTAMP, KEY_GIT_COMMIT, KEY_GIT_DIRTY, KEY_VERSIONS, KEY_DEVICE)

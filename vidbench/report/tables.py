@@ -190,8 +190,9 @@ def build_table(name: str, records: Sequence[dict[str, Any]], dataset: str | Non
     rows: dict[str, str] = {}
     for r in paper:
         rows.setdefault(r.row_key, r.row)
-    for key in sorted({r[spec.row_field] for _, r in mine} - set(rows)):
-        rows[key] = key
+    labels = {r[spec.row_field]: r.get(R.KEY_ROW_LABEL) for _, r in mine}
+    for key in sorted(set(labels) - set(rows)):
+        rows[key] = labels[key] or key               # a row the paper does not have
 
     cells: dict[tuple[str, int], TableCell] = {}
     for r in paper:

@@ -211,11 +211,13 @@ def write_results(results: Path, scored: dict[tuple[str, int], dict[str, Any]],
                        R.KEY_VALUE], R.KEY_FAKE: got["entries"][i].get(R.KEY_FAKE)}
                        for s, got in by_seed.items()],
                    R.KEY_EXPERIMENT: "ablation", R.KEY_DATASET: "shapes",
-                   R.KEY_VARIANT: row, "preset": "tiny", "run_dir": runs.get(row)}
+                   R.KEY_VARIANT: row, R.KEY_ROW_LABEL: ROW_LABELS[row], "preset": "tiny",
+                   "run_dir": runs.get(row)}
             R.append_result(results, R.complete_record(rec))
     for row, rec in diversity.items():
         R.append_result(results, R.complete_record({
             **rec, "training_seed": seed, R.KEY_EXPERIMENT: "diversity",
-            R.KEY_DATASET: "shapes", R.KEY_VARIANT: row, "preset": "tiny",
+            R.KEY_DATASET: "shapes", R.KEY_VARIANT: row, R.KEY_ROW_LABEL: ROW_LABELS[row],
+            "preset": "tiny",
             "run_dir": runs.get(row)}))
     return skipped, motion
