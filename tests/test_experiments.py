@@ -291,7 +291,7 @@ def test_run_ablation_then_table_then_rerun(tmp_path, vidbench_home, capsys):
         "reused"] is True                                          # trained once per slot
     assert main(["table", "ablation", "--results", str(store.parent), "--no-save"]) == 0
     table = capsys.readouterr().out
-    assert "FVD ↓ [mocogan-hd, shapes]" in table
+    assert "FVD ↓ [mocogan-hd, shapes, tiny]" in table      # a reduced preset says so
     for label in ("w/o Eqn. 2", "w/o D_I", "w/o D_V", "Full-128", "Full-256"):
         row = next(line for line in table.splitlines() if line.startswith(label))
         assert row.rstrip().endswith("‡")                           # measured, counts overridden
@@ -334,8 +334,8 @@ def test_benchmark_of_given_clips_with_is(tmp_path, vidbench_home):
     assert isv["num_samples"] == 4 and 1.0 <= isv["value"] <= 101.0
     assert next(r for r in records if r["metric"] == "fvd")["fake"]["spec"] == clips
     table = build_table("fvd", records)
-    assert {c.label for c in table.columns} >= {"IS ↑ [mocogan-hd, shapes]",
-                                                "FVD ↓ [mocogan-hd, shapes]"}
+    assert {c.label for c in table.columns} >= {"IS ↑ [mocogan-hd, shapes, tiny]",
+                                                "FVD ↓ [mocogan-hd, shapes, tiny]"}
     assert not (tmp_path / "w" / "motion").exists()                 # nothing trained
     assert os.environ["VIDBENCH_HOME"] == str(vidbench_home)
 
