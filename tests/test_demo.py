@@ -158,6 +158,10 @@ def test_cli_help_and_bad_arguments(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["demo", "--processes", "0"])
     assert "processes must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parser.parse_args(["demo", "--motion-steps", "0"])
+    assert "motion-steps must be >= 1" in capsys.readouterr().err
+    assert parser.parse_args(["demo", "--motion-steps", "1200"]).motion_steps == 1200
 
 
 def test_train_image_path_uses_the_shipped_generators_settings(tmp_path):
@@ -187,7 +191,8 @@ def test_quick_demo_end_to_end(tmp_path, vidbench_home, capfd):
     if not (vidbench_home / "weights" / "i3d-kinetics-400.ckpt").exists():
         pytest.skip("the real I3D weights are not installed (vidbench weights fetch i3d)")
     out = tmp_path / "demo"
-    assert main(["demo", "--quick", "--out", str(out), "--no-progress"]) == 0
+    assert main(["demo", "--quick", "--motion-steps", "2", "--out", str(out),
+                 "--no-progress"]) == 0
     captured = capfd.readouterr()                    # the worker processes' output too
     printed = captured.out
     # 16 clips per side on purpose: the records say so, the terminal is not flooded with it
@@ -240,6 +245,11 @@ def test_quick_demo_end_to_end(tmp_path, vidbench_home, capfd):
     with Image.open(out / "samples.gif") as gif:
         assert gif.n_frames == 16 and gif.size == (4 * 66 + 2, 2 * 66 + 2)
     # what G_M can move along: one row per PCA direction it uses, -3σ … +3σ in 9 columns
+    # --motion-steps: every motion generator, Full and ablations, trained that long
+    assert summary["sizes"]["motion_steps"] == 2
+    for variant in ("full", "no-eqn2", "no-image-disc", "no-video-disc", "no-mutual-info"):
+        log = (out / "work" / "motion" / variant / "log.jsonl").read_text().splitlines()
+        assert [json.loads(x)["step"] for x in log if "event" not in json.loads(x)] == [1, 2]
     n_pca = json.loads((out / "work" / "motion" / "full" / "config.json").read_text())
     n_pca = n_pca["motion"]["n_pca"]
     directions = np.asarray(Image.open(out / "pca_directions.png"))

@@ -13,7 +13,7 @@ def _run(args: argparse.Namespace) -> int:
 
     summary = run_demo(args.out, quick=args.quick, seed=args.seed,
                        progress=not args.no_progress, workers=args.processes,
-                       train_image=args.train_image)
+                       train_image=args.train_image, motion_steps=args.motion_steps)
     print(format_summary(summary))
     return 0
 
@@ -45,6 +45,10 @@ def register(subparsers) -> None:
     p.add_argument("--train-image", action="store_true",
                    help="train the image generator from scratch (the shipped one's settings, "
                         "2500 steps; --quick: 100) instead of starting from stylegan2-shapes64")
+    p.add_argument("--motion-steps", type=int_at_least(1, "motion-steps"), default=None,
+                   help="iterations of every motion generator, Full and ablations alike "
+                        "(default 150; --quick: 3); the demo's 10 minutes hold the default "
+                        "(docs/demo-notes.md, *Longer training, more clips*)")
     p.add_argument("--processes", type=int_at_least(1, "processes"), default=2,
                    help="worker processes, one torch thread each (default 2)")
     # `--workers` means DataLoader workers elsewhere (eval, train motion)
