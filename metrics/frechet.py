@@ -18,7 +18,9 @@ The covariance convention (divide by N - ddof) is not decided here: the protocol
 """
 from __future__ import annotations
 
+import contextlib
 import warnings
+from typing import Iterator
 
 import numpy as np
 import scipy.linalg
@@ -31,6 +33,15 @@ SVD_EPS = 1e-10  # TF-GAN: singular values below this are not square-rooted
 
 class FewSamplesWarning(UserWarning):
     """Fewer samples than feature dimensions: the covariance is singular."""
+
+
+@contextlib.contextmanager
+def few_samples_expected() -> Iterator[None]:
+    """A context in which :class:`FewSamplesWarning` is not shown: for callers that use few
+    samples on purpose and keep the warning in their records instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FewSamplesWarning)
+        yield
 
 
 def mean_from_sums(total: np.ndarray, n: int) -> np.ndarray:

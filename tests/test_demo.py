@@ -248,8 +248,9 @@ def test_quick_demo_end_to_end(tmp_path, vidbench_home, capfd):
     # --motion-steps: every motion generator, Full and ablations, trained that long
     assert summary["sizes"]["motion_steps"] == 2
     for variant in ("full", "no-eqn2", "no-image-disc", "no-video-disc", "no-mutual-info"):
-        log = (out / "work" / "motion" / variant / "log.jsonl").read_text().splitlines()
-        assert [json.loads(x)["step"] for x in log if "event" not in json.loads(x)] == [1, 2]
+        log = [json.loads(x) for x in
+               (out / "work" / "motion" / variant / "log.jsonl").read_text().splitlines()]
+        assert [x["step"] for x in log if "event" not in x] == [1, 2]
     n_pca = json.loads((out / "work" / "motion" / "full" / "config.json").read_text())
     n_pca = n_pca["motion"]["n_pca"]
     directions = np.asarray(Image.open(out / "pca_directions.png"))

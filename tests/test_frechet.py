@@ -6,7 +6,7 @@ import pytest
 import scipy.linalg
 
 from vidbench.metrics.frechet import (SQRT_METHODS, FewSamplesWarning, covariance, frechet_distance,
-                                      mean_from_sums, trace_sqrt_product)
+                                      few_samples_expected, mean_from_sums, trace_sqrt_product)
 from vidbench.utils.errors import VidbenchError
 
 
@@ -116,6 +116,18 @@ def test_too_few_samples():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         covariance(z.sum(0), z.T @ z, 9, 1)  # full rank possible: no warning
+
+
+def test_few_samples_expected_hides_only_that_warning():
+    y = np.random.default_rng(5).standard_normal((5, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with few_samples_expected():
+            covariance(y.sum(0), y.T @ y, 5, 1)              # rank-deficient: not raised
+            with pytest.warns(UserWarning, match="other"):
+                warnings.warn("other", UserWarning)           # any other warning still shows
+        with pytest.raises(FewSamplesWarning):                # the filter ends with the block
+            covariance(y.sum(0), y.T @ y, 5, 1)
 
 
 def test_bad_inputs():

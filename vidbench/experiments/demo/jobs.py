@@ -112,17 +112,14 @@ def score_job(job: dict[str, Any], real: str, num: int, eval_seed: int, sampling
               progress: bool) -> dict[str, Any]:
     """Every metric of the protocol set on one row at one sampling seed (``entries``: one per
     metric, ok or skipped) and the motion of each of its clips (``motions``)."""
-    import warnings
-
     from vidbench.evaluation.suite import evaluate_all
     from vidbench.metrics.clip_motion import clip_motion
-    from vidbench.metrics.frechet import FewSamplesWarning
+    from vidbench.metrics.frechet import few_samples_expected
 
     fake = fake_source(job, num, sampling_seed)
-    with warnings.catch_warnings():
-        # the demo's 16 clips per side are fewer than I3D's 400 features on purpose: each
-        # record keeps the warning, the table's header names the counts
-        warnings.simplefilter("ignore", FewSamplesWarning)
+    # the demo's 16 clips per side are fewer than I3D's 400 features on purpose: each record
+    # keeps the warning, the table's header names the counts
+    with few_samples_expected():
         out = evaluate_all(fake, real, metrics=METRICS, protocols=PROTOCOLS, num_fake=num,
                            num_real=num, num_samples=num, num_runs=1, num_videos=num,
                            seed=eval_seed, progress=progress)

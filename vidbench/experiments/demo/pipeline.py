@@ -195,6 +195,10 @@ def write_results(results: Path, scored: dict[tuple[str, int], dict[str, Any]],
     from vidbench.evaluation import records as R
     from vidbench.metrics.clip_motion import motion_summary
 
+    def row_fields(row: str) -> dict[str, Any]:
+        return {R.KEY_DATASET: "shapes", R.KEY_VARIANT: row, R.KEY_ROW_LABEL: ROW_LABELS[row],
+                "preset": "tiny", "run_dir": runs.get(row)}
+
     skipped: dict[str, str] = {}
     per_row: dict[str, dict[int, dict[str, Any]]] = {}
     for (row, s), got in scored.items():
@@ -216,14 +220,9 @@ def write_results(results: Path, scored: dict[tuple[str, int], dict[str, Any]],
                    "by_sampling_seed": [{"sampling_seed": s, R.KEY_VALUE: got["entries"][i][
                        R.KEY_VALUE], R.KEY_FAKE: got["entries"][i].get(R.KEY_FAKE)}
                        for s, got in by_seed.items()],
-                   R.KEY_EXPERIMENT: "ablation", R.KEY_DATASET: "shapes",
-                   R.KEY_VARIANT: row, R.KEY_ROW_LABEL: ROW_LABELS[row], "preset": "tiny",
-                   "run_dir": runs.get(row)}
+                   R.KEY_EXPERIMENT: "ablation", **row_fields(row)}
             R.append_result(results, R.complete_record(rec))
     for row, rec in diversity.items():
         R.append_result(results, R.complete_record({
-            **rec, "training_seed": seed, R.KEY_EXPERIMENT: "diversity",
-            R.KEY_DATASET: "shapes", R.KEY_VARIANT: row, R.KEY_ROW_LABEL: ROW_LABELS[row],
-            "preset": "tiny",
-            "run_dir": runs.get(row)}))
+            **rec, "training_seed": seed, R.KEY_EXPERIMENT: "diversity", **row_fields(row)}))
     return skipped, motion

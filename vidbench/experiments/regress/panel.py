@@ -95,14 +95,11 @@ def eval_kwargs(run: PanelRun) -> dict[str, Any]:
 def _fvd(fake, real, run: PanelRun, protocol: str = "tf-reference", num: int | None = None
          ) -> Computed:
     """FVD under ``protocol`` (``num`` clips a side: an override of the protocol's counts)."""
-    import warnings
-
-    from vidbench.metrics.frechet import FewSamplesWarning
+    from vidbench.metrics.frechet import few_samples_expected
     from vidbench.evaluation.fvd import evaluate_fvd
 
     kw = eval_kwargs(run)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FewSamplesWarning)   # a few clips, on purpose
+    with few_samples_expected():                                  # a few clips, on purpose
         rec = evaluate_fvd(fake, real, protocol, num_fake=num, num_real=num,
                            seed=kw["seed"], batch_size=kw["batch_size"],
                            progress=run.progress)
