@@ -244,13 +244,13 @@ def test_quick_demo_end_to_end(tmp_path, vidbench_home, capfd):
     assert grid.shape == (8 * 66 + 2, 16 * 66 + 2, 3)
     with Image.open(out / "samples.gif") as gif:
         assert gif.n_frames == 16 and gif.size == (4 * 66 + 2, 2 * 66 + 2)
-    # what G_M can move along: one row per PCA direction it uses, -3σ … +3σ in 9 columns
     # --motion-steps: every motion generator, Full and ablations, trained that long
     assert summary["sizes"]["motion_steps"] == 2
     for variant in ("full", "no-eqn2", "no-image-disc", "no-video-disc", "no-mutual-info"):
         log = [json.loads(x) for x in
                (out / "work" / "motion" / variant / "log.jsonl").read_text().splitlines()]
         assert [x["step"] for x in log if "event" not in x] == [1, 2]
+    # what G_M can move along: one row per PCA direction it uses, -3σ … +3σ in 9 columns
     n_pca = json.loads((out / "work" / "motion" / "full" / "config.json").read_text())
     n_pca = n_pca["motion"]["n_pca"]
     directions = np.asarray(Image.open(out / "pca_directions.png"))

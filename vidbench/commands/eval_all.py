@@ -63,14 +63,15 @@ def run(args) -> int:
         raise VidbenchError("eval all needs --fake SRC (and --real SRC for FVD, PSNR/SSIM and "
                             "the real ACD row), or --list-protocols")
     from vidbench.metrics.cache import DamagedEntryWarning
-    from vidbench.metrics.frechet import FewSamplesWarning
+    from vidbench.metrics.frechet import few_samples_expected
     from vidbench.evaluation.suite import evaluate_all
 
     counts = {k: getattr(args, k) for k in ("num_fake", "num_real", "num_samples", "num_runs",
                                             "num_videos", "num_frames")}
-    with warnings.catch_warnings(), distributed_from_env(args.device) as device:
-        warnings.simplefilter("ignore", FewSamplesWarning)  # reported via the record's warnings
-        warnings.simplefilter("ignore", DamagedEntryWarning)  # likewise
+    # few samples and damaged cache entries: reported via the record's warnings
+    with few_samples_expected(), warnings.catch_warnings(), \
+            distributed_from_env(args.device) as device:
+        warnings.simplefilter("ignore", DamagedEntryWarning)
         record = evaluate_all(args.fake, args.real, metrics=args.metrics,
                               protocols=args.protocols, dry_run=args.dry_run,
                               use_cache=not args.no_cache, **counts,

@@ -26,12 +26,13 @@ def run(args) -> int:
         print_plan(plan, args.json)
         return 0
     from vidbench.metrics.cache import DamagedEntryWarning
-    from vidbench.metrics.frechet import FewSamplesWarning
+    from vidbench.metrics.frechet import few_samples_expected
     from vidbench.evaluation.fvd import evaluate_fvd
 
-    with warnings.catch_warnings(), distributed_from_env(args.device) as device:
-        warnings.simplefilter("ignore", FewSamplesWarning)  # reported via result["warnings"]
-        warnings.simplefilter("ignore", DamagedEntryWarning)  # likewise
+    # few samples and damaged cache entries: reported via result["warnings"]
+    with few_samples_expected(), warnings.catch_warnings(), \
+            distributed_from_env(args.device) as device:
+        warnings.simplefilter("ignore", DamagedEntryWarning)
         result = evaluate_fvd(args.fake, args.real, batch_size=args.batch_size,
                               num_workers=args.workers, device=device,
                               use_cache=not args.no_cache, progress=not args.no_progress,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from typing import Any
 
 from vidbench.cli import add_command
@@ -123,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     from vidbench.experiments.cells import parse_shard
     from vidbench.utils.distributed import distributed_from_env, is_main
 
-    from vidbench.metrics.frechet import FewSamplesWarning
+    from vidbench.metrics.frechet import few_samples_expected
 
     quiet = args.json or args.dry_run
     log = (lambda msg: print(msg, file=sys.stderr)) if quiet else print
@@ -147,8 +146,8 @@ def run(args: argparse.Namespace) -> int:
                   f"run status {args.experiment}` (same options)")
         return 0
     name = plan.pop("name")
-    with warnings.catch_warnings(), distributed_from_env(args.device) as device:
-        warnings.simplefilter("ignore", FewSamplesWarning)  # in each record's warnings
+    # few clips: said in each record's warnings, not on the terminal
+    with few_samples_expected(), distributed_from_env(args.device) as device:
         report = run_experiment(
             name, plan.pop("dataset"), **plan, shard=parse_shard(args.shard),
             dry_run=args.dry_run, device=device, progress=not args.no_progress,
